@@ -33,6 +33,9 @@ struct SigV4Params {
     // Sign the session token (the usual case). When false, the caller adds
     // X-Amz-Security-Token after signing (older STS style).
     bool sign_session_token = true;
+    // Also sign an X-Amz-Content-SHA256 header holding the payload hash (S3 style;
+    // KMS does not need it). The caller adds the header with payload_hash.
+    bool sign_content_sha256 = false;
 };
 
 struct SigV4Result {
@@ -44,16 +47,41 @@ struct SigV4Result {
     // the credentials carry one) and Authorization. The last two are secret.
     std::string amz_date;       // "20150830T123600Z"
     std::string authorization;  // whole header value
+    std::string payload_hash;   // lowercase hex SHA-256 of the body
 };
 
-// "20150830T123600Z" for the given time.
+// "20150830T123600Z" for the given time (UTC, proleptic Gregorian). Pure
+// arithmetic. Only times in years 1970..9999 give a valid X-Amz-Date; sigv4_sign
+// rejects the others.
 std::string amz_date(WallTime time);
 
 // Signs request with credentials. The request's headers are signed as given plus
-// X-Amz-Date (and X-Amz-Security-Token when sign_session_token); the result says
-// what to add. Errors: bad_field (no Host header, or a header name that is not a
-// token), bad_config (empty region or service).
+// X-Amz-Date (and X-Amz-Security-Token when sign_session_token and the credentials
+// carry a token, X-Amz-Content-SHA256 when sign_content_sha256); the result says
+// what to add. Errors (nothing is signed; the caller fixes its input, retrying the
+// same input fails the same way):
+// - bad_field: no Host header; a method or header name that is not an HTTP token;
+//   a header value (or the session token) with a control character; a target not
+//   starting with "/"; a header that the signer itself adds (Authorization,
+//   X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-SHA256); an access key id
+//   that is not [A-Za-z0-9_]+.
+// - missing_field: empty access key id or secret access key.
+// - bad_config: region or service empty or not [A-Za-z0-9._-]+; time outside
+//   years 1970..9999.
+// - unsupported_hash: Botan lacks HMAC(SHA-256) (a broken Botan build).
 Result<SigV4Result> sigv4_sign(const SigV4Request& request, const Credentials& credentials,
                                const SigV4Params& params);
+
+// Signs an HttpRequest in place, for the seeder. Any Authorization, X-Amz-Date,
+// X-Amz-Security-Token or X-Amz-Content-SHA256 header already present is removed
+// first, so a retried request can be signed again with a fresh time. Host is
+// signed as the request's Host header when it has one, else as
+// host_header(request.endpoint) (the transport adds that one; it is not added
+// here). On success appends X-Amz-Date, X-Amz-Security-Token (sensitive; when the
+// credentials carry a token, signed or not as params say), X-Amz-Content-SHA256
+// (when asked for) and Authorization (sensitive). Errors: those of sigv4_sign;
+// the request is then left unchanged.
+Status sign_request(HttpRequest& request, const Credentials& credentials,
+                    const SigV4Params& params);
 
 }  // namespace ec2seed
