@@ -49,6 +49,10 @@ struct KmsError {
 // invalid: the status alone then decides). Never fails.
 KmsError parse_error(int status, std::string_view body);
 
+// As above, from a whole response: when the body names no "__type", the
+// x-amzn-ErrorType header ("Type:uri") does. Never fails.
+KmsError parse_error(const HttpResponse& response);
+
 // The error code for a kind, as the seeder reports it.
 ErrorCode error_code(ErrorKind kind) noexcept;
 

@@ -1,0 +1,91 @@
+// JSON reading for the core's parsers, through Boost.JSON with a wiping allocator.
+#include "json_object.h"
+
+#include <exception>
+#include <new>
+#include <string>
+
+#include <botan/mem_ops.h>
+#include <boost/json/memory_resource.hpp>
+#include <boost/json/parser.hpp>
+#include <boost/json/storage_ptr.hpp>
+
+namespace ec2seed::detail {
+
+namespace {
+
+// Boost.JSON copies every string it parses (the secret key and session token of
+// the credentials, the base64 of KMS plaintext) into memory from its resource.
+// This resource wipes each block before freeing it, so those copies do not
+// outlive the parse result.
+class WipingResource final : public boost::json::memory_resource {
+  private:
+    void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+        return ::operator new(bytes, std::align_val_t(alignment));
+    }
+
+    void do_deallocate(void* block, std::size_t bytes, std::size_t alignment) override {
+        Botan::secure_scrub_memory(block, bytes);
+        ::operator delete(block, std::align_val_t(alignment));
+    }
+
+    bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {
+        return this == &other;
+    }
+};
+
+}  // namespace
+
+Error too_large(std::string_view what, std::size_t size, std::size_t bound) {
+    return Error{ErrorCode::input_too_large, std::string(what) + " of " + std::to_string(size) +
+                                                 " bytes exceeds the bound of " +
+                                                 std::to_string(bound)};
+}
+
+Result<boost::json::object> parse_json_object(std::string_view text, std::string_view what) {
+    try {
+        // Both the parser's working stack and the resulting value use the wiping
+        // resource; the value keeps it alive through its storage_ptr.
+        const boost::json::storage_ptr storage =
+            boost::json::make_shared_resource<WipingResource>();
+        boost::json::parser parser(storage);
+        parser.reset(storage);
+
+        boost::json::error_code ec;
+        parser.write(text.data(), text.size(), ec);
+        if (ec) {
+            return Error{ErrorCode::bad_json, std::string(what) + " is not JSON: " + ec.message()};
+        }
+
+        boost::json::value value = parser.release();
+        if (!value.is_object()) {
+            return Error{ErrorCode::bad_json, std::string(what) + " is not a JSON object"};
+        }
+        return std::move(value.get_object());
+    } catch (const std::exception& e) {
+        // Out of memory, or a limit inside Boost.JSON.
+        return Error{ErrorCode::bad_json, std::string(what) + " could not be parsed: " + e.what()};
+    }
+}
+
+Result<std::string_view> string_field(const boost::json::object& object, std::string_view key,
+                                      std::string_view what) {
+    const boost::json::value* field = object.if_contains(boost::json::string_view(key));
+    if (field == nullptr) {
+        return Error{ErrorCode::missing_field,
+                     std::string(what) + " has no \"" + std::string(key) + "\""};
+    }
+
+    const boost::json::string* text = field->if_string();
+    if (text == nullptr) {
+        return Error{ErrorCode::bad_json,
+                     std::string(what) + " field \"" + std::string(key) + "\" is not a string"};
+    }
+    if (text->empty()) {
+        return Error{ErrorCode::missing_field,
+                     std::string(what) + " field \"" + std::string(key) + "\" is empty"};
+    }
+    return std::string_view(text->data(), text->size());
+}
+
+}  // namespace ec2seed::detail
