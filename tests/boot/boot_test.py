@@ -1,0 +1,796 @@
+"""The boot test: ec2seed seeds a Linux kernel that has just booted, under qemu.
+
+Subcommands (run with /usr/bin/python3; standard library only):
+
+  fetch-kernel --cache DIR
+      Takes Debian 12's kernel package (the one linux-image-amd64 depends on) with
+      `apt-get download`, unpacks it with `dpkg -x` in a scratch folder (never
+      installs it), and keeps in DIR/<package>_<version>/ the uncompressed vmlinux
+      (extracted from vmlinuz here), vmlinuz and the virtio-net modules. Reused
+      while the archive's version stays the same.
+
+  run CASE --cache DIR --work DIR --ec2seed PATH --emulator DIR --probe PATH
+      Builds an initramfs (busybox-static, ec2seed with its shared libraries, the
+      emulator's CA, init.sh), starts the emulator on 127.0.0.1, boots the kernel
+      with qemu -accel tcg and user networking restricted to forwards onto
+      loopback, then checks what the guest reported. CASE is one of:
+        cold    crng not ready at boot; default credits
+        phase1  crng not ready at boot; phase-1 credits raised to 256 bits
+        warm    crng ready at boot (trusted CPU RNG); ec2seed must reseed it
+
+Exit status: 0 pass, 1 fail, 77 skipped (qemu cannot run at all on this machine).
+"""
+
+import argparse
+import json
+import lzma
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SKIP = 77
+
+# The virtio-net driver and what it needs, in load order.
+MODULES = ("virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev",
+           "virtio_pci", "failover", "net_failover", "virtio_net")
+
+# qemu user networking with net=169.254.0.0/16: the gateway is .0.2, DHCP starts at
+# .0.15. The guest takes .0.15 by hand; KMS gets an address of its own.
+GUEST_ADDR = "169.254.0.15"
+GATEWAY = "169.254.0.2"
+IMDS_ADDR = "169.254.169.254"
+KMS_ADDR = "169.254.0.10"
+
+# Kernel ioctl numbers (linux/random.h).
+RNDGETENTCNT = 0x80045200
+RNDADDENTROPY = 0x40085203
+RNDRESEEDCRNG = 0x5207
+GRND_NONBLOCK = 0x1
+
+QEMU = "qemu-system-x86_64"
+BOOT_TIMEOUT = 50
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def log(message):
+    print("boot: " + message, flush=True)
+
+
+# ---------------------------------------------------------------------------------
+# The kernel
+
+
+def _kernel_package():
+    """The kernel package linux-image-amd64 points at, and its candidate version."""
+    depends = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], check=True,
+                             capture_output=True, text=True).stdout
+    names = re.findall(r"Depends: (linux-image-6\.1\.\S+-amd64)\b", depends)
+    if not names:
+        raise CheckFailed("apt-cache names no linux-image-6.1.*-amd64 package:\n" + depends)
+    package = names[0]
+
+    policy = subprocess.run(["apt-cache", "policy", package], check=True,
+                            capture_output=True, text=True).stdout
+    version = re.search(r"Candidate: (\S+)", policy)
+    if not version or version.group(1) == "(none)":
+        raise CheckFailed("no candidate version for " + package)
+    return package, version.group(1)
+
+
+def extract_vmlinux(vmlinuz, destination):
+    """Writes the ELF kernel inside a bzImage; returns False when none is found.
+
+    Debian's 6.1 kernel is compressed with xz (CONFIG_KERNEL_XZ); gzip and zstd are
+    tried too in case that changes. The payload starts at a compression magic; the
+    first one that decompresses to an ELF image is the kernel.
+    """
+    with open(vmlinuz, "rb") as f:
+        image = f.read()
+
+    def xz(data):
+        return lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(data)
+
+    def gzip_(data):
+        import zlib
+        return zlib.decompressobj(wbits=31).decompress(data)
+
+    def zstd(data):
+        return subprocess.run(["zstd", "-dc"], input=data, capture_output=True,
+                              check=True).stdout
+
+    for magic, decompress in ((b"\xfd7zXZ\x00", xz), (b"\x1f\x8b\x08", gzip_),
+                              (b"\x28\xb5\x2f\xfd", zstd)):
+        offset = image.find(magic)
+        while offset >= 0:
+            try:
+                kernel = decompress(image[offset:])
+            except (lzma.LZMAError, OSError, ValueError, subprocess.CalledProcessError):
+                kernel = b""
+            if kernel.startswith(b"\x7fELF"):
+                with open(destination + ".part", "wb") as out:
+                    out.write(kernel)
+                os.replace(destination + ".part", destination)
+                return True
+            offset = image.find(magic, offset + 1)
+    return False
+
+
+def fetch_kernel(cache):
+    """Returns the cached kernel folder, fetching and unpacking it when missing."""
+    package, version = _kernel_package()
+    folder = os.path.join(cache, "%s_%s" % (package, version.replace(":", "%3a")))
+    if os.path.exists(os.path.join(folder, "complete")):
+        return folder
+
+    log("fetching %s %s (apt-get download; not installed on this machine)"
+        % (package, version))
+    os.makedirs(cache, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix="kernel-", dir=cache)
+    try:
+        download = subprocess.run(["apt-get", "download", "%s=%s" % (package, version)],
+                                  cwd=scratch, capture_output=True, text=True)
+        if download.returncode != 0:
+            # Stale package lists name a file the mirror no longer has.
+            subprocess.run(["apt-get", "update", "-qq"], check=True)
+            subprocess.run(["apt-get", "download", package], cwd=scratch, check=True,
+                           capture_output=True)
+        debs = [n for n in os.listdir(scratch) if n.endswith(".deb")]
+        if len(debs) != 1:
+            raise CheckFailed("apt-get download left %r" % debs)
+        tree = os.path.join(scratch, "tree")
+        subprocess.run(["dpkg", "-x", os.path.join(scratch, debs[0]), tree], check=True)
+
+        staging = os.path.join(scratch, "kernel")
+        os.makedirs(os.path.join(staging, "modules"))
+        boot = os.path.join(tree, "boot")
+        vmlinuz = [n for n in os.listdir(boot) if n.startswith("vmlinuz-")][0]
+        shutil.copy(os.path.join(boot, vmlinuz), os.path.join(staging, "vmlinuz"))
+        shutil.copy(os.path.join(boot, vmlinuz.replace("vmlinuz-", "config-")),
+                    os.path.join(staging, "config"))
+        if not extract_vmlinux(os.path.join(staging, "vmlinuz"),
+                               os.path.join(staging, "vmlinux")):
+            log("no ELF kernel found inside vmlinuz; booting the compressed image")
+
+        found = {}
+        for root, _, files in os.walk(os.path.join(tree, "lib", "modules")):
+            for name in files:
+                found[name] = os.path.join(root, name)
+        for module in MODULES:
+            # Debian 12 ships modules uncompressed (CONFIG_MODULE_COMPRESS_NONE).
+            source = found.get(module + ".ko")
+            if source is None:
+                raise CheckFailed("the kernel package has no %s.ko" % module)
+            shutil.copy(source, os.path.join(staging, "modules", module + ".ko"))
+
+        with open(os.path.join(staging, "complete"), "w", encoding="ascii") as f:
+            f.write("%s %s\n" % (package, version))
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(staging, folder)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return folder
+
+
+# ---------------------------------------------------------------------------------
+# The initramfs
+
+
+class Cpio:
+    """A cpio archive in the kernel's "newc" format, written without root or tools."""
+
+    def __init__(self):
+        self._parts = []
+        self._inode = 1
+        self._dirs = set()
+
+    def _entry(self, name, mode, data=b"", rdev=(0, 0)):
+        encoded = name.encode() + b"\0"
+        fields = (self._inode, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1],
+                  len(encoded), 0)
+        self._inode += 1
+        header = b"070701" + b"".join(b"%08X" % v for v in fields)
+        self._parts.append(header + encoded + b"\0" * (-(110 + len(encoded)) % 4))
+        self._parts.append(data + b"\0" * (-len(data) % 4))
+
+    def directory(self, path):
+        path = path.strip("/")
+        if not path or path in self._dirs:
+            return
+        self.directory(os.path.dirname(path))
+        self._dirs.add(path)
+        self._entry(path, stat.S_IFDIR | 0o755)
+
+    def file(self, path, data, mode=0o755):
+        path = path.strip("/")
+        self.directory(os.path.dirname(path))
+        self._entry(path, stat.S_IFREG | mode, data)
+
+    def copy(self, path, source, mode=None):
+        with open(source, "rb") as f:
+            data = f.read()
+        self.file(path, data, stat.S_IMODE(os.stat(source).st_mode) if mode is None else mode)
+
+    def symlink(self, path, target):
+        path = path.strip("/")
+        self.directory(os.path.dirname(path))
+        self._entry(path, stat.S_IFLNK | 0o777, target.encode())
+
+    def char_device(self, path, major, minor):
+        path = path.strip("/")
+        self.directory(os.path.dirname(path))
+        self._entry(path, stat.S_IFCHR | 0o600, rdev=(major, minor))
+
+    def write(self, destination):
+        self._entry("TRAILER!!!", 0)
+        with open(destination, "wb") as f:
+            f.write(b"".join(self._parts))
+
+
+def shared_libraries(binary):
+    """The loader and every library ldd resolves for binary, as absolute paths."""
+    listing = subprocess.run(["ldd", binary], check=True, capture_output=True,
+                             text=True).stdout
+    paths = []
+    for line in listing.splitlines():
+        match = re.search(r"(?:=>\s*)?(/\S+)\s+\(0x", line)
+        if match:
+            paths.append(match.group(1))
+        elif "not found" in line:
+            raise CheckFailed("ldd cannot resolve a library of %s: %s" % (binary, line))
+    return paths
+
+
+def build_initramfs(destination, kernel, ec2seed, probe, ca_bundle, case_script):
+    archive = Cpio()
+    for folder in ("dev", "proc", "sys", "tmp", "etc", "bin", "usr/bin", "usr/sbin"):
+        archive.directory(folder)
+    # The kernel opens /dev/console for init before devtmpfs is mounted.
+    archive.char_device("dev/console", 5, 1)
+
+    archive.copy("bin/busybox", "/bin/busybox")
+    archive.copy("init", os.path.join(HERE, "init.sh"), 0o755)
+    archive.file("etc/boot-case.sh", case_script.encode(), 0o644)
+    archive.copy("usr/bin/getrandom-probe", probe, 0o755)
+    archive.copy("ca.pem", ca_bundle, 0o644)
+    for module in MODULES:
+        archive.copy("lib/modules/%s.ko" % module,
+                     os.path.join(kernel, "modules", module + ".ko"))
+
+    archive.copy("usr/sbin/ec2seed", ec2seed, 0o755)
+    for library in shared_libraries(ec2seed):
+        # Keep each path the binary asks for; follow symlinks to the real file.
+        archive.copy(library, os.path.realpath(library))
+
+    archive.write(destination)
+
+
+# ---------------------------------------------------------------------------------
+# The emulator
+
+
+class Emulator:
+    """The IMDS + KMS emulator on 127.0.0.1, started for one boot."""
+
+    def __init__(self, program, work):
+        self._program = program
+        self._work = work
+        self._process = None
+        self._stderr = None
+        self.ready = None
+
+    def __enter__(self):
+        # The KMS certificate must name the address the guest dials.
+        command = ["/usr/bin/python3", self._program,
+                   "--state-dir", os.path.join(self._work, "emulator"),
+                   "--cert-host", KMS_ADDR]
+        self._stderr = open(os.path.join(self._work, "emulator.stderr"), "w",
+                            encoding="utf-8")
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr,
+                                         stdin=subprocess.DEVNULL, text=True)
+        line = self._process.stdout.readline()
+        if not line:
+            self.__exit__()
+            raise CheckFailed("the emulator exited before its ready line:\n"
+                              + _read(self._stderr.name))
+        self.ready = json.loads(line)
+        return self
+
+    def __exit__(self, *_):
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process.stdout.close()
+        self._stderr.close()
+
+    def log_entries(self):
+        with open(self.ready["log"], encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+
+# ---------------------------------------------------------------------------------
+# qemu
+
+
+def qemu_can_run():
+    """None when qemu-system-x86_64 can set up a TCG machine here, else why it cannot."""
+    if shutil.which(QEMU) is None:
+        return QEMU + " is not installed"
+    try:
+        # Stopped before the first instruction; the monitor's "quit" ends it.
+        probe = subprocess.run([QEMU, "-accel", "tcg", "-machine", "q35", "-m", "64",
+                                "-nodefaults", "-no-user-config", "-display", "none", "-S",
+                                "-monitor", "stdio", "-serial", "none"],
+                               input="quit\n", capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return "%s does not start: %s" % (QEMU, error)
+    if probe.returncode != 0:
+        return "%s does not start: %s" % (QEMU, probe.stderr.strip())
+    return None
+
+
+def netdev_option(imds_port, kms_port):
+    relay = "/usr/bin/python3 %s" % os.path.join(HERE, "relay.py")
+    if "," in relay or " " in HERE:
+        raise CheckFailed("the relay path %r cannot go in a qemu option" % relay)
+    return ",".join([
+        "user", "id=n0", "restrict=on", "net=169.254.0.0/16", "host=" + GATEWAY,
+        "guestfwd=tcp:%s:80-cmd:%s %d" % (IMDS_ADDR, relay, imds_port),
+        "guestfwd=tcp:%s:443-cmd:%s %d" % (KMS_ADDR, relay, kms_port),
+    ])
+
+
+def run_qemu(kernel_image, initramfs, append, netdev, extra, work):
+    # Safety: the guest reaches nothing but the forwards onto loopback.
+    options = netdev.split(",")
+    assert "restrict=on" in options and "restrict=off" not in options, netdev
+
+    console = os.path.join(work, "console.log")
+    results = os.path.join(work, "results.log")
+    command = [QEMU, "-accel", "tcg", "-machine", "q35", "-m", "512", "-smp", "1",
+               "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none",
+               "-monitor", "none", "-serial", "file:" + console, "-serial", "file:" + results,
+               "-kernel", kernel_image, "-initrd", initramfs, "-append", append,
+               "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"] + extra
+    with open(os.path.join(work, "qemu.command"), "w", encoding="utf-8") as f:
+        f.write(" ".join(command) + "\n")
+
+    started = time.monotonic()
+    try:
+        qemu = subprocess.run(command, capture_output=True, text=True,
+                              timeout=BOOT_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise CheckFailed("the guest did not power off within %d s; console:\n%s"
+                          % (BOOT_TIMEOUT, _read(console)))
+    log("qemu ran %.1f s, exit %d" % (time.monotonic() - started, qemu.returncode))
+    if qemu.returncode != 0:
+        raise CheckFailed("qemu exited %d: %s\nconsole:\n%s"
+                          % (qemu.returncode, qemu.stderr, _read(console)))
+    return _read(results).replace("\r", "")
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+# ---------------------------------------------------------------------------------
+# What the guest said
+
+
+class GuestOutput:
+    """The values and sections init.sh wrote to ttyS1."""
+
+    def __init__(self, text):
+        self.text = text
+        self.values = {}
+        self.sections = {}
+        current = None
+        for line in text.splitlines():
+            if current is not None:
+                if line == "=== end " + current:
+                    current = None
+                else:
+                    self.sections[current].append(line)
+                continue
+            if line.startswith("=== "):
+                current = line[4:]
+                self.sections[current] = []
+            elif "=" in line:
+                key, value = line.split("=", 1)
+                self.values.setdefault(key, value)
+
+    def section(self, name):
+        return "\n".join(self.sections.get(name, []))
+
+
+_TRACE_RE = re.compile(r"^\s*(?P<comm>.*?)-(?P<pid>\d+)\s+\[\d+\]\s+(?:\S+\s+)?"
+                       r"(?P<time>\d+\.\d+):\s+(?P<event>[\w/]+):?\s?(?P<detail>.*)$")
+
+
+class TraceEvent:
+    def __init__(self, comm, pid, when, event, detail):
+        self.comm, self.pid, self.time, self.event, self.detail = comm, pid, when, event, detail
+
+    def __repr__(self):
+        return "%s-%d %.6f %s %s" % (self.comm, self.pid, self.time, self.event, self.detail)
+
+    def arg(self, name):
+        match = re.search(r"\b%s: ([0-9a-fx]+)" % name, self.detail)
+        return int(match.group(1), 16) if match else None
+
+    def is_ioctl(self, cmd):
+        return self.event == "sys_ioctl" and self.arg("cmd") == cmd
+
+    def is_getrandom(self):
+        return self.event == "sys_getrandom"
+
+    def is_crng_init_done(self):
+        return self.event == "console" and "crng init done" in self.detail
+
+
+def parse_trace(text):
+    events = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        match = _TRACE_RE.match(line)
+        if match:
+            events.append(TraceEvent(match.group("comm"), int(match.group("pid")),
+                                     float(match.group("time")), match.group("event"),
+                                     match.group("detail")))
+    return events
+
+
+class Call:
+    """One system call of ec2seed as the kernel traced it, with what happened inside."""
+
+    def __init__(self, enter):
+        self.enter = enter
+        self.pid = enter.pid
+        self.name = enter.event[len("sys_"):]
+        self.result = None      # the return value, as a signed number
+        self.credit = None      # RNDADDENTROPY: the credit and size the caller asked for
+        self.size = None
+        self.messages = []      # kernel messages printed while the call ran
+
+    def __repr__(self):
+        return "%s(%s) -> %s%s" % (self.name, self.enter.detail, self.result,
+                                   " %r" % self.messages if self.messages else "")
+
+    def is_add(self):
+        return self.name == "ioctl" and self.enter.arg("cmd") == RNDADDENTROPY
+
+    def is_reseed(self):
+        return self.name == "ioctl" and self.enter.arg("cmd") == RNDRESEEDCRNG
+
+    def is_crng_probe(self):
+        """The kernel sink's own readiness probe: one byte, GRND_NONBLOCK."""
+        return (self.name == "getrandom" and self.enter.arg("len") == 1
+                and self.enter.arg("flags") == GRND_NONBLOCK)
+
+    def is_library_getrandom(self):
+        """Any other getrandom: a TLS or crypto library drawing its seed."""
+        return self.name == "getrandom" and not self.is_crng_probe()
+
+
+class Timeline:
+    """ec2seed's random-device calls and getrandom calls in kernel order, and where
+    the kernel's "crng init done" fell: inside one of those calls, or elsewhere."""
+
+    def __init__(self, events, comm="ec2seed"):
+        self.calls = []
+        self.crng_init_done = None   # (index of the call it fell in or before, Call or None)
+        open_calls = {}
+        for event in events:
+            if event.comm == comm and event.event.startswith("sys_"):
+                if " -> " in event.detail or event.detail.startswith("->"):
+                    call = open_calls.pop(event.pid, None)
+                    if call is not None:
+                        value = int(event.detail.split("->")[1].strip(), 16)
+                        call.result = value - (1 << 64) if value >= 1 << 63 else value
+                    continue
+                call = Call(event)
+                open_calls[event.pid] = call
+                self.calls.append(call)
+            elif event.event == "random_ioctl" and event.pid in open_calls:
+                match = re.search(r"credit=(-?\d+) size=(-?\d+)", event.detail)
+                if match:
+                    open_calls[event.pid].credit = int(match.group(1))
+                    open_calls[event.pid].size = int(match.group(2))
+            elif event.is_crng_init_done():
+                inside = open_calls.get(event.pid) if event.comm == comm else None
+                if inside is not None:
+                    inside.messages.append("crng init done")
+                self.crng_init_done = (len(self.calls), inside)
+
+    def adds(self):
+        return [c for c in self.calls if c.is_add()]
+
+    def index(self, call):
+        return self.calls.index(call)
+
+    def first_library_getrandom(self):
+        return next((c for c in self.calls if c.is_library_getrandom()), None)
+
+    def describe(self):
+        return "\n".join("  %s" % c for c in self.calls)
+
+
+# ---------------------------------------------------------------------------------
+# The cases
+
+CASES = {
+    # The pool is empty at boot: nothing trusted, no virtio-rng.
+    "cold": {"trust": "off", "credits": []},
+    # An operator who trusts the metadata: phase 1 alone credits 256 bits
+    # (instance-id 160 + local-ipv4 72 + the MAC's default 24).
+    "phase1": {"trust": "off",
+               "credits": ["imds/instance-id=160", "imds/local-ipv4=72"]},
+    # The crng is ready at boot (the TCG CPU's RDRAND, trusted): ec2seed must reseed.
+    "warm": {"trust": "on", "credits": []},
+}
+
+
+def ec2seed_arguments(case):
+    # The IMDS endpoint is ec2seed's default, 169.254.169.254, inside the guest.
+    arguments = ["--sink", "kernel", "--report", "json", "--verbose",
+                 "--kms-endpoint", "https://" + KMS_ADDR, "--ca-bundle", "/ca.pem"]
+    for credit in CASES[case]["credits"]:
+        arguments += ["--credit", credit]
+    return arguments
+
+
+def kernel_command_line(case):
+    trust = CASES[case]["trust"]
+    return ("console=ttyS0 quiet panic=-1 random.trust_cpu=%s random.trust_bootloader=%s"
+            % (trust, trust))
+
+
+class Checks:
+    def __init__(self):
+        self.failures = []
+
+    def expect(self, condition, message):
+        log(("ok:   " if condition else "FAIL: ") + message)
+        if not condition:
+            self.failures.append(message)
+        return condition
+
+
+def check_guest(case, guest, report, timeline, emulator_log, checks):
+    kernel = report.get("kernel") or {}
+    sources = report.get("sources", [])
+    phase1 = [s for s in sources if s["source"].startswith("imds/") and s["applied"]]
+    kms = [s for s in sources if s["source"].startswith("kms/") and s["applied"]]
+    adds = timeline.adds()
+
+    # ec2seed ran to the end.
+    checks.expect(guest.values.get("ec2seed_exit") == "0",
+                  "ec2seed exits 0 in the guest (got %s)" % guest.values.get("ec2seed_exit"))
+    checks.expect(report.get("outcome") == "complete",
+                  "the report's outcome is complete (got %r)" % report.get("outcome"))
+    checks.expect(len(phase1) == 4 and kms and report["kms"]["bytes"] > 0,
+                  "the report lists the four metadata items and the KMS bytes as applied")
+
+    # What the kernel saw before and after.
+    cold = CASES[case]["trust"] == "off"
+    checks.expect(guest.values.get("init_getrandom_nonblock") ==
+                  ("not-ready" if cold else "ready"),
+                  "at init the crng is %s (getrandom GRND_NONBLOCK: %s, entropy_avail %s)"
+                  % ("not ready" if cold else "ready", guest.values.get("init_getrandom_nonblock"),
+                     guest.values.get("init_entropy_avail")))
+    checks.expect(kernel.get("crng_ready_before") is (not cold),
+                  "the report's kernel section says crng_ready_before=%s (got %r)"
+                  % (not cold, kernel.get("crng_ready_before")))
+    checks.expect(kernel.get("crng_ready_after") is True,
+                  "the report's kernel section says crng_ready_after=true (got %r)"
+                  % kernel.get("crng_ready_after"))
+    checks.expect(guest.values.get("after_getrandom_nonblock") == "ready",
+                  "after ec2seed, getrandom(GRND_NONBLOCK) succeeds in the guest")
+
+    # The kernel accepted each addition with the credit the report states.
+    checks.expect(len(adds) == len(phase1) + len(kms),
+                  "the kernel traced one RNDADDENTROPY per applied source (%d traced, %d in "
+                  "the report)" % (len(adds), len(phase1) + len(kms)))
+    traced = [(a.size, a.credit, a.result) for a in adds]
+    claimed = [(s["bytes"], s["credit_bits"], 0) for s in phase1 + kms]
+    checks.expect(sorted(traced[:len(phase1)]) == sorted(claimed[:len(phase1)]),
+                  "phase-1 additions reached the kernel with the report's sizes and credits "
+                  "(kernel: %r, report: %r)" % (traced[:len(phase1)], claimed[:len(phase1)]))
+    kms_traced = traced[len(phase1):]
+    checks.expect(kms_traced and all(c == 8 * n and r == 0 for n, c, r in kms_traced)
+                  and sum(n for n, _, _ in kms_traced) == report["kms"]["bytes"],
+                  "the KMS bytes were accepted by the kernel with 8 bits a byte (%r)" % kms_traced)
+
+    # Phase 1 reached the kernel before any library drew from getrandom (a blocking
+    # getrandom would start the kernel's own jitter entropy and hide ec2seed's part).
+    first_draw = timeline.first_library_getrandom()
+    last_phase1 = adds[len(phase1) - 1] if phase1 and len(adds) >= len(phase1) else None
+    checks.expect(last_phase1 is not None and
+                  (first_draw is None or timeline.index(last_phase1) < timeline.index(first_draw)),
+                  "every phase-1 RNDADDENTROPY precedes the first library getrandom (%r)"
+                  % first_draw)
+
+    # Where the crng became ready, as the kernel saw it, and what the report says.
+    done = timeline.crng_init_done
+    dmesg = guest.section("dmesg")
+    if cold:
+        checks.expect("random: crng init done" in dmesg and done is not None,
+                      "the kernel logged 'random: crng init done' while ec2seed ran")
+    if case == "phase1":
+        inside = done[1] if done else None
+        checks.expect(inside is not None and inside in adds[:len(phase1)]
+                      and (first_draw is None
+                           or timeline.index(inside) < timeline.index(first_draw)),
+                      "'crng init done' came inside a phase-1 RNDADDENTROPY, before any TLS "
+                      "(inside %r)" % inside)
+    check_cause_claims(report, timeline, phase1, checks)
+
+    if not cold:
+        reseeds = [c for c in timeline.calls if c.is_reseed()]
+        checks.expect(kernel.get("reseeded") is True,
+                      "the report says the crng was reseeded (got %r)" % kernel.get("reseeded"))
+        checks.expect(bool(reseeds) and reseeds[-1].result == 0 and adds
+                      and timeline.index(reseeds[-1]) > timeline.index(adds[-1]),
+                      "the kernel traced RNDRESEEDCRNG after the KMS bytes, returning 0")
+    else:
+        checks.expect(kernel.get("reseeded") is not True or
+                      any(c.is_reseed() and c.result == 0 for c in timeline.calls),
+                      "the report claims no reseed the kernel did not see")
+
+    # The emulator saw the guest's requests, addressed as the guest addressed them.
+    check_emulator_log(report, emulator_log, checks)
+
+
+def check_cause_claims(report, timeline, phase1, checks):
+    """The report's kernel section may say what made the crng ready; if it does, the
+    kernel's trace must agree. A claim is any kernel field naming a source or cause."""
+    kernel = report.get("kernel") or {}
+    claims = {k: v for k, v in kernel.items()
+              if any(word in k for word in ("cause", "ready_by", "ready_at", "readied"))}
+    done = timeline.crng_init_done
+    inside = done[1] if done else None
+    if inside is not None and inside.is_add():
+        position = timeline.adds().index(inside)
+        seen = "phase1" if position < len(phase1) else "kms"
+    elif done is not None:
+        seen = "kernel"   # jitter inside a getrandom, interrupts, or anything not ec2seed's
+    else:
+        seen = "before"   # ready before ec2seed started, or never
+    log("trace: crng init done -> %s (%r)" % (seen, inside))
+    for key, value in claims.items():
+        text = json.dumps(value).lower()
+        agrees = ((seen == "phase1" and ("imds" in text or "phase" in text and "1" in text))
+                  or (seen == "kms" and "kms" in text)
+                  or (seen in ("kernel", "before") and "imds" not in text and "kms" not in text))
+        checks.expect(agrees, "the report's kernel.%s=%s matches what the kernel saw (%s)"
+                      % (key, json.dumps(value), seen))
+
+
+def check_emulator_log(report, entries, checks):
+    requests = [e for e in entries if e.get("event") == "request"]
+
+    def host(entry):
+        return next((v for n, v in entry["headers"] if n.lower() == "host"), "")
+
+    imds = [e for e in requests if e["service"] == "imds"]
+    kms = [e for e in requests if e["service"] == "kms"]
+    checks.expect(any(e["method"] == "PUT" and e["path"] == "/latest/api/token" for e in imds),
+                  "the emulator logged the guest's IMDSv2 token request")
+    for item in ("instance-id", "local-ipv4", "mac"):
+        checks.expect(any(e["method"] == "GET" and e["path"] == "/latest/meta-data/" + item
+                          and e["status"] == 200 for e in imds),
+                      "the emulator logged GET /latest/meta-data/%s answered 200" % item)
+    checks.expect(imds and all(host(e).split(":")[0] == IMDS_ADDR for e in imds),
+                  "every IMDS request was addressed to %s (as the guest sent it)" % IMDS_ADDR)
+    generate = [e for e in kms if e["method"] == "POST" and e["status"] == 200 and any(
+        n.lower() == "x-amz-target" and v == "TrentService.GenerateRandom"
+        for n, v in e["headers"])]
+    checks.expect(len(generate) == report.get("kms", {}).get("calls"),
+                  "the emulator logged %d GenerateRandom calls answered 200 (report: %s)"
+                  % (len(generate), report.get("kms", {}).get("calls")))
+    checks.expect(kms and all(host(e).split(":")[0] == KMS_ADDR for e in kms),
+                  "every KMS request was addressed to %s (as the guest sent it)" % KMS_ADDR)
+
+
+def run_case(args):
+    case = args.case
+    reason = qemu_can_run()
+    if reason:
+        log("SKIPPED: qemu cannot run here: " + reason)
+        return SKIP
+
+    work = os.path.abspath(os.path.join(args.work, case))
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    kernel = fetch_kernel(args.cache)
+    image = os.path.join(kernel, "vmlinux")
+    if not os.path.exists(image):
+        image = os.path.join(kernel, "vmlinuz")
+
+    with Emulator(args.emulator, work) as emulator:
+        case_script = "EC2SEED_ARGS='%s'\nGUEST_ADDR=%s\nGATEWAY=%s\n" % (
+            " ".join(ec2seed_arguments(case)), GUEST_ADDR, GATEWAY)
+        initramfs = os.path.join(work, "initramfs.cpio")
+        build_initramfs(initramfs, kernel, args.ec2seed, args.probe, emulator.ready["ca"],
+                        case_script)
+        output = run_qemu(image, initramfs, kernel_command_line(case),
+                          netdev_option(emulator.ready["imds_port"], emulator.ready["kms_port"]),
+                          ["-cpu", "max"], work)
+        entries = emulator.log_entries()
+
+    guest = GuestOutput(output)
+    if guest.values.get("finished") != "yes":
+        raise CheckFailed("the guest did not finish init.sh; its output:\n" + output)
+    log("guest: entropy_avail %s at init, %s after; ec2seed exit %s"
+        % (guest.values.get("init_entropy_avail"), guest.values.get("after_entropy_avail"),
+           guest.values.get("ec2seed_exit")))
+    print("--- ec2seed's report\n" + guest.section("report"))
+    print("--- ec2seed's log\n" + guest.section("stderr"))
+    timeline = Timeline(parse_trace(guest.section("trace")))
+    print("--- ec2seed's random-device and getrandom calls, in kernel order\n"
+          + timeline.describe())
+    if timeline.crng_init_done:
+        print("    'crng init done' after call %d" % timeline.crng_init_done[0])
+
+    try:
+        report = json.loads(guest.section("report"))
+    except ValueError:
+        raise CheckFailed("ec2seed's report is not JSON:\n" + guest.section("report"))
+
+    checks = Checks()
+    check_guest(case, guest, report, timeline, entries, checks)
+    if checks.failures:
+        log("%d check(s) failed; everything is in %s" % (len(checks.failures), work))
+        return 1
+    log("case %s passed" % case)
+    return 0
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    fetch = commands.add_parser("fetch-kernel")
+    fetch.add_argument("--cache", required=True)
+    run = commands.add_parser("run")
+    run.add_argument("case", choices=sorted(CASES))
+    run.add_argument("--cache", required=True)
+    run.add_argument("--work", required=True)
+    run.add_argument("--ec2seed", required=True)
+    run.add_argument("--emulator", required=True, help="tests/emulator/ec2seed_emulator.py")
+    run.add_argument("--probe", required=True, help="the static getrandom probe")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "fetch-kernel":
+            reason = qemu_can_run()
+            if reason:
+                log("SKIPPED: qemu cannot run here: " + reason)
+                return SKIP
+            log("kernel ready in " + fetch_kernel(args.cache))
+            return 0
+        return run_case(args)
+    except CheckFailed as failure:
+        log("FAIL: %s" % failure)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
