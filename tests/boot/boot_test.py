@@ -643,20 +643,57 @@ def check_guest(case, guest, report, timeline, emulator_log, checks):
                       "(inside %r)" % inside)
     check_cause_claims(report, timeline, phase1, checks)
 
-    if not cold:
-        reseeds = [c for c in timeline.calls if c.is_reseed()]
-        checks.expect(kernel.get("reseeded") is True,
-                      "the report says the crng was reseeded (got %r)" % kernel.get("reseeded"))
-        checks.expect(bool(reseeds) and reseeds[-1].result == 0 and adds
-                      and timeline.index(reseeds[-1]) > timeline.index(adds[-1]),
-                      "the kernel traced RNDRESEEDCRNG after the KMS bytes, returning 0")
-    else:
-        checks.expect(kernel.get("reseeded") is not True or
-                      any(c.is_reseed() and c.result == 0 for c in timeline.calls),
-                      "the report claims no reseed the kernel did not see")
+    check_kms_took_effect(timeline, len(phase1), cold, checks)
+    check_kernel_claims(kernel, timeline, checks)
 
     # The emulator saw the guest's requests, addressed as the guest addressed them.
     check_emulator_log(report, emulator_log, checks)
+
+
+def check_kms_took_effect(timeline, phase1_count, cold, checks):
+    """The KMS bytes must reach the crng at once: either their credit is what made it
+    ready (the kernel reseeds as it turns ready), or ec2seed reseeds after them. Since
+    Linux 5.18 credit given to a ready crng waits for the next scheduled reseed."""
+    adds = timeline.adds()
+    kms_adds = adds[phase1_count:]
+    if not kms_adds:
+        checks.expect(False, "the kernel traced no KMS addition")
+        return
+
+    done = timeline.crng_init_done
+    ready_by_kms = done is not None and done[1] in kms_adds
+    ready_before_kms = not cold or (done is not None and not ready_by_kms
+                                    and done[0] <= timeline.index(kms_adds[0]))
+    reseeds = [c for c in timeline.calls if c.is_reseed() and c.result == 0
+               and timeline.index(c) > timeline.index(kms_adds[-1])]
+    if ready_before_kms:
+        checks.expect(bool(reseeds), "the crng was ready before the KMS bytes arrived, and "
+                      "the kernel traced RNDRESEEDCRNG after them, returning 0")
+    else:
+        checks.expect(ready_by_kms or bool(reseeds),
+                      "the KMS bytes took effect at once (their credit made the crng ready, "
+                      "or a reseed followed them)")
+
+
+def check_kernel_claims(kernel, timeline, checks):
+    """What the report's kernel section says must be what the kernel answered."""
+    probes = [c for c in timeline.calls if c.is_crng_probe()]
+    if len(probes) < 2:
+        checks.expect(False, "the kernel traced ec2seed's crng probes before and after "
+                      "(%d probes)" % len(probes))
+        return
+
+    # getrandom(1 byte, GRND_NONBLOCK) returns 1 when ready, -EAGAIN (-11) when not.
+    checks.expect(kernel.get("crng_ready_before") is (probes[0].result == 1),
+                  "crng_ready_before=%r is what the kernel answered ec2seed's first probe (%s)"
+                  % (kernel.get("crng_ready_before"), probes[0].result))
+    checks.expect(kernel.get("crng_ready_after") is (probes[-1].result == 1),
+                  "crng_ready_after=%r is what the kernel answered ec2seed's last probe (%s)"
+                  % (kernel.get("crng_ready_after"), probes[-1].result))
+    reseeded = any(c.is_reseed() and c.result == 0 for c in timeline.calls)
+    checks.expect(kernel.get("reseeded") is reseeded,
+                  "reseeded=%r matches the kernel's trace (RNDRESEEDCRNG succeeded: %s)"
+                  % (kernel.get("reseeded"), reseeded))
 
 
 def check_cause_claims(report, timeline, phase1, checks):
@@ -694,10 +731,12 @@ def check_emulator_log(report, entries, checks):
     kms = [e for e in requests if e["service"] == "kms"]
     checks.expect(any(e["method"] == "PUT" and e["path"] == "/latest/api/token" for e in imds),
                   "the emulator logged the guest's IMDSv2 token request")
-    for item in ("instance-id", "local-ipv4", "mac"):
-        checks.expect(any(e["method"] == "GET" and e["path"] == "/latest/meta-data/" + item
-                          and e["status"] == 200 for e in imds),
-                      "the emulator logged GET /latest/meta-data/%s answered 200" % item)
+    for path in ("/latest/meta-data/instance-id", "/latest/meta-data/local-ipv4",
+                 "/latest/meta-data/mac", "/latest/dynamic/instance-identity/signature",
+                 "/latest/meta-data/iam/security-credentials/"):
+        checks.expect(any(e["method"] == "GET" and e["path"] == path and e["status"] == 200
+                          for e in imds),
+                      "the emulator logged the guest's GET %s, answered 200" % path)
     checks.expect(imds and all(host(e).split(":")[0] == IMDS_ADDR for e in imds),
                   "every IMDS request was addressed to %s (as the guest sent it)" % IMDS_ADDR)
     generate = [e for e in kms if e["method"] == "POST" and e["status"] == 200 and any(
