@@ -39,6 +39,7 @@
 #include "ec2seed/core/entropy.h"
 #include "ec2seed/core/http.h"
 #include "ec2seed/core/report.h"
+#include "ec2seed/core/result.h"
 #include "ec2seed/core/time.h"
 
 namespace ec2seed {
