@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "json_object.h"
+#include "peer_input.h"
 
 namespace ec2seed::imds {
 
@@ -46,16 +46,10 @@ std::uint8_t hex_value(char c) {
     return static_cast<std::uint8_t>(c - 'A' + 10);
 }
 
-// Item values are not secret, but a peer chose them: quote at most a few
-// printable characters in messages.
+// Item values are not secret, but a peer chose them: quote a few, made safe.
 std::string quoted(std::string_view text) {
     constexpr std::size_t max_quoted = 64;
-    std::string out = "\"";
-    for (const char c : text.substr(0, max_quoted)) {
-        out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-    }
-    out += text.size() > max_quoted ? "...\"" : "\"";
-    return out;
+    return "\"" + detail::log_safe(text, max_quoted) + "\"";
 }
 
 // Instance IDs are "i-" and 8 (older) or 17 lowercase hex digits.
@@ -360,7 +354,7 @@ Result<RoleCredentials> parse_role_credentials(std::string_view body) {
     }
 
     // The parse result holds the secret key and token in memory that is wiped
-    // when the object goes (json_object.h); the only other copies are the Secrets.
+    // when the object goes (peer_input.h); the only other copies are the Secrets.
     Result<boost::json::object> object = detail::parse_json_object(body, what);
     if (!object) {
         return std::move(object).error();

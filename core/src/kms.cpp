@@ -5,7 +5,7 @@
 #include <array>
 
 #include "ec2seed/core/base64.h"
-#include "json_object.h"
+#include "peer_input.h"
 
 namespace ec2seed::kms {
 
@@ -76,16 +76,6 @@ bool starts_with_any(std::string_view text, const std::array<std::string_view, 2
     });
 }
 
-// A peer-chosen string made safe for a log line: bounded, control bytes replaced.
-std::string printable(std::string_view text, std::size_t bound) {
-    std::string out;
-    out.reserve(std::min(text.size(), bound));
-    for (const char c : text.substr(0, bound)) {
-        out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-    }
-    return out;
-}
-
 // "com.amazonaws.kms#ThrottlingException" -> "ThrottlingException"; the
 // x-amzn-ErrorType header's "Type:uri" form -> "Type".
 std::string_view bare_type(std::string_view type) {
@@ -122,22 +112,19 @@ ErrorKind classify(int status, std::string_view type, std::string_view message) 
     return ErrorKind::fatal;
 }
 
-// Appends text to out as the inside of a JSON string (RFC 8259 7).
+// Appends text to out as the inside of a JSON string (RFC 8259 7). text is
+// printable ASCII (checked by the caller), so only '"' and '\\' need escaping.
 void append_json_string(std::string& out, std::string_view text) {
-    constexpr std::string_view hex = "0123456789abcdef";
     for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
         if (c == '"' || c == '\\') {
             out.push_back('\\');
-            out.push_back(c);
-        } else if (byte < 0x20) {
-            out += "\\u00";
-            out.push_back(hex[byte >> 4]);
-            out.push_back(hex[byte & 0x0f]);
-        } else {
-            out.push_back(c);
         }
+        out.push_back(c);
     }
+}
+
+bool is_printable_ascii(std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
 }
 
 }  // namespace
@@ -168,6 +155,10 @@ Result<HttpRequest> generate_random_request(const Endpoint& endpoint, std::size_
         return Error{ErrorCode::bad_config, "CustomKeyStoreId of " +
                                                 std::to_string(custom_key_store_id->size()) +
                                                 " characters is outside 1..64"};
+    }
+    // Key store IDs are "cks-" and hex digits: anything but printable ASCII is a typo.
+    if (custom_key_store_id && !is_printable_ascii(*custom_key_store_id)) {
+        return Error{ErrorCode::bad_config, "CustomKeyStoreId is not printable ASCII"};
     }
 
     std::string body = "{\"NumberOfBytes\":" + std::to_string(number_of_bytes);
@@ -230,12 +221,12 @@ KmsError parse_error(int status, std::string_view body) {
         if (object) {
             if (const Result<std::string_view> type = detail::string_field(*object, "__type", "");
                 type) {
-                error.type = printable(bare_type(*type), max_error_type);
+                error.type = detail::log_safe(bare_type(*type), max_error_type);
             }
             for (const std::string_view key : {"message", "Message"}) {
                 const Result<std::string_view> message = detail::string_field(*object, key, "");
                 if (message) {
-                    error.message = printable(*message, max_error_message);
+                    error.message = detail::log_safe(*message, max_error_message);
                     break;
                 }
             }
@@ -256,7 +247,7 @@ KmsError parse_error(const HttpResponse& response) {
     const std::optional<std::string_view> header =
         find_header(response.headers, "x-amzn-ErrorType");
     if (header) {
-        error.type = printable(bare_type(*header), max_error_type);
+        error.type = detail::log_safe(bare_type(*header), max_error_type);
         error.kind = classify(error.status, error.type, error.message);
     }
     return error;

@@ -1,6 +1,7 @@
 // JSON reading for the core's parsers, through Boost.JSON with a wiping allocator.
-#include "json_object.h"
+#include "peer_input.h"
 
+#include <algorithm>
 #include <exception>
 #include <new>
 #include <string>
@@ -40,6 +41,18 @@ Error too_large(std::string_view what, std::size_t size, std::size_t bound) {
     return Error{ErrorCode::input_too_large, std::string(what) + " of " + std::to_string(size) +
                                                  " bytes exceeds the bound of " +
                                                  std::to_string(bound)};
+}
+
+std::string log_safe(std::string_view text, std::size_t bound) {
+    std::string out;
+    out.reserve(std::min(text.size(), bound) + 3);
+    for (const char c : text.substr(0, bound)) {
+        out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    if (text.size() > bound) {
+        out += "...";
+    }
+    return out;
 }
 
 Result<boost::json::object> parse_json_object(std::string_view text, std::string_view what) {

@@ -28,7 +28,8 @@ Endpoint default_endpoint(std::string_view region);
 // POST / with Content-Type, X-Amz-Target, Host and body
 // {"NumberOfBytes":N[,"CustomKeyStoreId":"..."]}. Unsigned: the caller signs it.
 // id, label and deadline are left for the caller.
-// Errors: bad_config (N outside 1..1024, or an empty CustomKeyStoreId).
+// Errors: bad_config (N outside 1..1024, or a CustomKeyStoreId that is
+// empty, longer than 64 or not printable ASCII).
 Result<HttpRequest> generate_random_request(const Endpoint& endpoint, std::size_t number_of_bytes,
                                             const std::optional<std::string>& custom_key_store_id);
 
