@@ -181,7 +181,7 @@ class TimelineChecksTest(unittest.TestCase):
         self.assertEqual(len(outcome(bt.check_phase1_first, timeline, 4)), 1)
 
     def test_a_nonblocking_one_byte_probe_is_not_a_draw(self):
-        timeline = phase1(TraceBuilder().probe(False).probe(False)).timeline()
+        timeline = phase1(TraceBuilder().draw(8, 1).probe(False).probe(False)).timeline()
         self.assertEqual(outcome(bt.check_phase1_first, timeline, 4), [])
 
     def test_crng_ready_inside_phase1_passes(self):
@@ -222,15 +222,30 @@ class TimelineChecksTest(unittest.TestCase):
             claims = dict(truthful, **{key: not truthful[key]})
             self.assertEqual(len(outcome(bt.check_kernel_claims, claims, timeline)), 1, key)
 
-    def test_a_cause_claim_must_match_the_trace(self):
-        timeline = phase1(TraceBuilder().probe(False)).draw(crng_done=True).add(8192, 1024)
-        phase1_sources = [{}] * 4
-        report = {"kernel": {"crng_ready_cause": "kms/generate-random"}}
-        self.assertEqual(len(outcome(bt.check_cause_claims, report, timeline.timeline(),
-                                     phase1_sources)), 1)
-        report = {"kernel": {"crng_ready_cause": "kernel (before ec2seed's credit)"}}
-        self.assertEqual(outcome(bt.check_cause_claims, report, timeline.timeline(),
-                                 phase1_sources), [])
+    def _cause_failures(self, timeline, cause):
+        report = {"kernel": {"crng_ready_before": False}}
+        if cause is not None:
+            report["kernel"]["crng_ready_cause"] = cause
+        return len(outcome(bt.check_cause_claims, report, timeline.timeline(), [{}] * 4))
+
+    def test_ready_from_jitter_must_be_reported_as_not_ec2seeds(self):
+        jitter = phase1(TraceBuilder().probe(False)).draw(crng_done=True).add(8192, 1024)
+        self.assertEqual(self._cause_failures(jitter, "kernel, before ec2seed's credit"), 0)
+        self.assertEqual(self._cause_failures(jitter, "kms/generate-random"), 1)
+        self.assertEqual(self._cause_failures(jitter, None), 1)
+
+    def test_ready_from_a_credit_must_name_its_phase(self):
+        by_phase1 = phase1(TraceBuilder().probe(False), (24, 160, 72, 0), done_at=2)
+        by_phase1.draw().add(8192, 1024)
+        self.assertEqual(self._cause_failures(by_phase1, "imds/local-ipv4"), 0)
+        self.assertEqual(self._cause_failures(by_phase1, None), 0)
+        self.assertEqual(self._cause_failures(by_phase1, "kms/generate-random"), 1)
+        self.assertEqual(self._cause_failures(by_phase1, "kernel jitter"), 1)
+
+    def test_ready_before_ec2seed_names_no_source(self):
+        warm = phase1(TraceBuilder().probe(True)).draw().add(8192, 1024).reseed()
+        self.assertEqual(self._cause_failures(warm, None), 0)
+        self.assertEqual(self._cause_failures(warm, "imds/mac"), 1)
 
 
 class EmulatorLogTest(unittest.TestCase):
