@@ -381,8 +381,7 @@ void SeedingRun::accept_imds_item(Fetch fetch, std::string_view body, Now now) {
         event(EventLevel::info, "instance role " + m_role + "; fetching its credentials");
         send_imds_get(Fetch::credentials, now);
     } else if (fetch == Fetch::credentials) {
-        event(EventLevel::info, "credentials of role " + m_role + " received (access key id " +
-                                    m_credentials->access_key_id + ")");
+        event(EventLevel::info, "credentials of role " + m_role + " received");
     }
 }
 

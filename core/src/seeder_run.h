@@ -147,6 +147,9 @@ MonoTime boot_backoff(const RetryPolicy& policy, JitterSource& jitter);
 // RFC 7231 7.1.1.1), the only form AWS sends; the obsolete forms are refused.
 std::optional<WallTime> parse_http_date(std::string_view text);
 
+// SigV4's X-Amz-Date form, "20261203T160000Z".
+std::optional<WallTime> parse_amz_date(std::string_view text);
+
 // The service's time in a KMS skew message: the "(20261203T160000Z ..." part of
 // "Signature expired: A is now earlier than B (C - 5 min.)".
 std::optional<WallTime> parse_skew_message_time(std::string_view message);

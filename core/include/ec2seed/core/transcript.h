@@ -126,8 +126,9 @@ std::optional<std::string> first_difference(std::string_view expected, std::stri
 // The configuration as a transcript header, credentials as placeholders.
 std::string render_config(const SeederConfig& config);
 
-// The configuration a transcript of this one replays with: the secret key and the
-// session token replaced by placeholders of the same length.
+// The configuration a recording of a run with this one replays with: the secret
+// key and the session token replaced by placeholders of the same length, the
+// access key id by "AKIA"/"ASIA" and 'X's.
 SeederConfig redact_config(const SeederConfig& config);
 
 // The report as transcript lines ("report ..."), for logs and tests as well.
