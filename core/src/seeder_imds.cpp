@@ -180,7 +180,7 @@ void SeedingRun::on_token_failure(int status, std::optional<TransportError> tran
             break;
         case TokenVerdict::fail:
             fail(Fetch::token, status == 400 ? ErrorCode::http_status : ErrorCode::imds_unavailable,
-                 why + (status == 400 ? " (400: a token is required; no IMDSv1 fallback)"
+                 why + (status == 400 ? "; 400 means a token is required: no IMDSv1 fallback"
                                       : (refresh ? "" : "; IMDSv1 is not allowed")));
             break;
     }

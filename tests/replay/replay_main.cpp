@@ -57,6 +57,10 @@ std::string with_comments(const std::string& original, const std::string& render
     flush(-1);
     bool in_report = false;
     for (const std::string& line : lines_of(rendered)) {
+        // The original's comments are the ones kept.
+        if (line.rfind('#', 0) == 0) {
+            continue;
+        }
         if (is_input_line(line) || (!in_report && line.rfind("report ", 0) == 0)) {
             flush(seen);
             in_report = in_report || !is_input_line(line);
