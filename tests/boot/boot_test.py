@@ -54,6 +54,8 @@ RNDADDENTROPY = 0x40085203
 RNDRESEEDCRNG = 0x5207
 GRND_NONBLOCK = 0x1
 GRND_INSECURE = 0x4
+# Kprobes init.sh sets on the random device's read functions.
+DEVICE_READS = ("urandom_read_iter", "random_read_iter")
 
 QEMU = "qemu-system-x86_64"
 BOOT_TIMEOUT = 50
@@ -479,15 +481,18 @@ class Call:
     def __init__(self, enter):
         self.enter = enter
         self.pid = enter.pid
-        self.name = enter.event[len("sys_"):]
+        self.name = enter.event[4:] if enter.event.startswith("sys_") else enter.event
         self.result = None      # the return value, as a signed number
         self.credit = None      # RNDADDENTROPY: the credit and size the caller asked for
         self.size = None
         self.messages = []      # kernel messages printed while the call ran
 
     def __repr__(self):
-        return "%s(%s) -> %s%s" % (self.name, self.enter.detail, self.result,
-                                   " %r" % self.messages if self.messages else "")
+        if self.name in DEVICE_READS:
+            text = "read of /dev/%s" % self.name[:-len("_read_iter")]
+        else:
+            text = "%s(%s) -> %s" % (self.name, self.enter.detail, self.result)
+        return text + (" %r" % self.messages if self.messages else "")
 
     def is_add(self):
         return self.name == "ioctl" and self.enter.arg("cmd") == RNDADDENTROPY
@@ -500,11 +505,13 @@ class Call:
         return (self.name == "getrandom" and self.enter.arg("len") == 1
                 and self.enter.arg("flags") == GRND_NONBLOCK)
 
-    def is_blocking_draw(self):
-        """A getrandom that waits for the crng: how TLS and crypto libraries seed
-        themselves, and what starts the kernel's own jitter entropy when the crng is
-        not ready. Non-blocking ones (the sink's probe, glibc malloc's tcache key)
-        take nothing from an unready pool."""
+    def is_draw(self):
+        """How TLS and crypto libraries seed themselves: a getrandom that waits for
+        the crng, or a read of /dev/urandom or /dev/random. On an unready crng each
+        starts the kernel's own jitter entropy (Linux 5.18+). Non-blocking getrandom
+        calls (the sink's probe, glibc malloc's tcache key) start nothing."""
+        if self.name in DEVICE_READS:
+            return True
         flags = self.enter.arg("flags") or 0
         return self.name == "getrandom" and not flags & (GRND_NONBLOCK | GRND_INSECURE)
 
@@ -516,6 +523,7 @@ class Timeline:
     def __init__(self, events, comm="ec2seed"):
         self.calls = []
         self.crng_init_done = None   # (index of the call it fell in or before, Call or None)
+        self.jitter_started = []     # the same index for each start of the kernel's jitter
         open_calls = {}
         for event in events:
             if event.comm == comm and event.event.startswith("sys_"):
@@ -528,6 +536,13 @@ class Timeline:
                 call = Call(event)
                 open_calls[event.pid] = call
                 self.calls.append(call)
+            elif event.comm == comm and event.event in DEVICE_READS:
+                self.calls.append(Call(event))
+            elif event.event == "try_to_generate_entropy":
+                inside = open_calls.get(event.pid) if event.comm == comm else None
+                if inside is not None:
+                    inside.messages.append("jitter entropy started")
+                self.jitter_started.append(len(self.calls))
             elif event.event == "random_ioctl" and event.pid in open_calls:
                 match = re.search(r"credit=(-?\d+) size=(-?\d+)", event.detail)
                 if match:
@@ -545,8 +560,8 @@ class Timeline:
     def index(self, call):
         return self.calls.index(call)
 
-    def first_blocking_draw(self):
-        return next((c for c in self.calls if c.is_blocking_draw()), None)
+    def first_draw(self):
+        return next((c for c in self.calls if c.is_draw()), None)
 
     def describe(self):
         return "\n".join("  %s" % c for c in self.calls)
@@ -557,19 +572,21 @@ class Timeline:
 
 CASES = {
     # The pool is empty at boot: nothing trusted, no virtio-rng.
-    "cold": {"trust": "off", "credits": []},
+    "cold": {"trust": "off", "transport": "curl", "credits": []},
     # An operator who trusts the metadata: phase 1 alone credits 256 bits
-    # (instance-id 160 + local-ipv4 72 + the MAC's default 24).
-    "phase1": {"trust": "off",
+    # (instance-id 160 + local-ipv4 72 + the MAC's default 24). Over the native
+    # transport, so that Botan's TLS seeding is ordered too (the others use curl's).
+    "phase1": {"trust": "off", "transport": "native",
                "credits": ["imds/instance-id=160", "imds/local-ipv4=72"]},
     # The crng is ready at boot (the TCG CPU's RDRAND, trusted): ec2seed must reseed.
-    "warm": {"trust": "on", "credits": []},
+    "warm": {"trust": "on", "transport": "curl", "credits": []},
 }
 
 
 def ec2seed_arguments(case):
     # The IMDS endpoint is ec2seed's default, 169.254.169.254, inside the guest.
     arguments = ["--sink", "kernel", "--report", "json", "--verbose",
+                 "--transport", CASES[case]["transport"],
                  "--kms-endpoint", "https://" + KMS_ADDR, "--ca-bundle", "/ca.pem"]
     for credit in CASES[case]["credits"]:
         arguments += ["--credit", credit]
@@ -658,29 +675,29 @@ def check_guest(case, guest, report, timeline, emulator_log, checks):
 
 
 def check_phase1_first(timeline, phase1_count, checks):
-    """Phase 1 reached the kernel before the first blocking getrandom (the TLS
-    library seeding itself): on an unready crng that call starts the kernel's own
-    jitter entropy, which would hide what phase 1 did."""
+    """Phase 1 reached the kernel before the first draw (the TLS library seeding
+    itself): on an unready crng that starts the kernel's own jitter entropy, which
+    would hide what phase 1 did."""
     adds = timeline.adds()
-    first_draw = timeline.first_blocking_draw()
+    first_draw = timeline.first_draw()
     last_phase1 = adds[phase1_count - 1] if 0 < phase1_count <= len(adds) else None
     checks.expect(last_phase1 is not None and
                   (first_draw is None or timeline.index(last_phase1) < timeline.index(first_draw)),
-                  "every phase-1 RNDADDENTROPY precedes the first blocking getrandom (the "
-                  "TLS library's seeding: %r)"
+                  "every phase-1 RNDADDENTROPY precedes the first draw that could start the "
+                  "kernel's jitter (the TLS library's seeding: %r)"
                   % first_draw)
 
 
 def check_phase1_unblocks(timeline, phase1_count, checks):
     """With 256 bits of phase-1 credit, the crng turns ready inside a phase-1
-    RNDADDENTROPY, before any blocking getrandom."""
+    RNDADDENTROPY, before any draw."""
     done = timeline.crng_init_done
     inside = done[1] if done else None
-    first_draw = timeline.first_blocking_draw()
+    first_draw = timeline.first_draw()
     checks.expect(inside is not None and inside in timeline.adds()[:phase1_count]
                   and (first_draw is None or timeline.index(inside) < timeline.index(first_draw)),
-                  "'crng init done' came inside a phase-1 RNDADDENTROPY, before any blocking "
-                  "getrandom (inside %r)" % inside)
+                  "'crng init done' came inside a phase-1 RNDADDENTROPY, before any draw "
+                  "(inside %r)" % inside)
 
 
 def check_kms_took_effect(timeline, phase1_count, cold, checks):
@@ -845,6 +862,9 @@ def run_case(args):
         raise CheckFailed("ec2seed's report is not JSON:\n" + guest.section("report"))
 
     checks = Checks()
+    untraced = re.findall(r"^trace_failed=(.*)$", output, re.MULTILINE)
+    checks.expect(not untraced, "the guest kernel traced every event the checks read "
+                  "(missing: %s)" % ", ".join(untraced))
     check_guest(case, guest, report, timeline, entries, checks)
     if checks.failures:
         log("%d check(s) failed; everything is in %s" % (len(checks.failures), work))

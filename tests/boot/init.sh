@@ -53,19 +53,28 @@ pool_state() {
 # reseed) and the getrandom calls of every process, with the kernel's own messages
 # ("random: crng init done") in between. One vCPU, so the order is exact.
 T=/sys/kernel/tracing
-echo 4096 >"$T/buffer_size_kb"
-# RNDGETENTCNT 0x80045200, RNDADDENTROPY 0x40085203, RNDRESEEDCRNG 0x5207
-echo 'cmd == 0x80045200 || cmd == 0x40085203 || cmd == 0x5207' \
-    >"$T/events/syscalls/sys_enter_ioctl/filter"
-# The credit each RNDADDENTROPY asks for, read from the caller's rand_pool_info.
-echo 'p:ec2seedboot/random_ioctl random_ioctl cmd=%si:x32 credit=+u0(%dx):s32 size=+u4(%dx):s32' \
-    >>"$T/kprobe_events" 2>/dev/null &&
-    echo 'cmd == 0x40085203' >"$T/events/ec2seedboot/random_ioctl/filter" &&
-    echo 1 >"$T/events/ec2seedboot/random_ioctl/enable"
-for event in syscalls/sys_enter_ioctl syscalls/sys_exit_ioctl syscalls/sys_enter_getrandom \
-             syscalls/sys_exit_getrandom printk/console; do
-    echo 1 >"$T/events/$event/enable" || value trace_failed "$event" >"$out"
-done
+{
+    echo 4096 >"$T/buffer_size_kb"
+    # RNDGETENTCNT 0x80045200, RNDADDENTROPY 0x40085203, RNDRESEEDCRNG 0x5207
+    echo 'cmd == 0x80045200 || cmd == 0x40085203 || cmd == 0x5207' \
+        >"$T/events/syscalls/sys_enter_ioctl/filter"
+    for event in syscalls/sys_enter_ioctl syscalls/sys_exit_ioctl \
+                 syscalls/sys_enter_getrandom syscalls/sys_exit_getrandom printk/console; do
+        echo 1 >"$T/events/$event/enable" || value trace_failed "$event"
+    done
+
+    # The credit each RNDADDENTROPY asks for, read from the caller's rand_pool_info.
+    echo 'p:ec2seedboot/random_ioctl random_ioctl cmd=%si:x32 credit=+u0(%dx):s32' \
+         'size=+u4(%dx):s32' >>"$T/kprobe_events" &&
+        echo 'cmd == 0x40085203' >"$T/events/ec2seedboot/random_ioctl/filter" &&
+        echo 1 >"$T/events/ec2seedboot/random_ioctl/enable" || value trace_failed random_ioctl
+    # Reads of /dev/urandom and /dev/random (a library may seed from them instead of
+    # getrandom), and the start of the kernel's own jitter entropy.
+    for probe in urandom_read_iter random_read_iter try_to_generate_entropy; do
+        echo "p:ec2seedboot/$probe $probe" >>"$T/kprobe_events" &&
+            echo 1 >"$T/events/ec2seedboot/$probe/enable" || value trace_failed "$probe"
+    done
+} >"$out" 2>&1
 echo 1 >"$T/tracing_on"
 
 # ec2seed itself. Its standard error is kept apart from the report.

@@ -56,6 +56,15 @@ class TraceBuilder:
         self._exit("getrandom", length)
         return self
 
+    def device_read(self, function="urandom_read_iter", jitter=False, crng_done=False):
+        self._line("%s: (%s+0x0/0x1a0)" % (function, function), flags=".....")
+        if jitter:
+            self._line("try_to_generate_entropy: (try_to_generate_entropy+0x0/0x1e0)",
+                       flags=".....")
+        if crng_done:
+            self._line("console: random: crng init done", flags="dNs1.")
+        return self
+
     def reseed(self, result=0):
         self._line("sys_ioctl(fd: 3, cmd: 5207, arg: 0)")
         self._exit("ioctl", result)
@@ -179,6 +188,17 @@ class TimelineChecksTest(unittest.TestCase):
         builder = TraceBuilder().probe(False).add(24, 20).add(0, 20).draw()
         timeline = builder.add(0, 20).add(0, 20).timeline()
         self.assertEqual(len(outcome(bt.check_phase1_first, timeline, 4)), 1)
+
+    def test_a_urandom_read_before_phase1_fails(self):
+        builder = TraceBuilder().probe(False).device_read(jitter=True, crng_done=True)
+        timeline = phase1(builder).timeline()
+        self.assertEqual(len(outcome(bt.check_phase1_first, timeline, 4)), 1)
+        self.assertEqual(timeline.jitter_started, [2])  # after the probe and the read
+        self.assertEqual(bt.crng_ready_cause(timeline, 4), "other")
+
+    def test_a_urandom_read_after_phase1_passes(self):
+        builder = phase1(TraceBuilder().probe(False)).device_read("random_read_iter")
+        self.assertEqual(outcome(bt.check_phase1_first, builder.timeline(), 4), [])
 
     def test_a_nonblocking_one_byte_probe_is_not_a_draw(self):
         timeline = phase1(TraceBuilder().draw(8, 1).probe(False).probe(False)).timeline()
