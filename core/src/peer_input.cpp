@@ -2,7 +2,10 @@
 #include "peer_input.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <exception>
+#include <limits>
 #include <new>
 #include <string>
 
@@ -18,16 +21,28 @@ namespace {
 // Boost.JSON copies every string it parses (the secret key and session token of
 // the credentials, the base64 of KMS plaintext) into memory from its resource.
 // This resource wipes each block before freeing it, so those copies do not
-// outlive the parse result.
+// outlive the parse result. Each block records its own size in a header: Boost
+// does not promise to pass back the size and alignment it asked for.
 class WipingResource final : public boost::json::memory_resource {
   private:
+    static constexpr std::size_t header = alignof(std::max_align_t);
+
     void* do_allocate(std::size_t bytes, std::size_t alignment) override {
-        return ::operator new(bytes, std::align_val_t(alignment));
+        if (alignment > header || bytes > std::numeric_limits<std::size_t>::max() - header) {
+            throw std::bad_alloc();
+        }
+
+        auto* block = static_cast<unsigned char*>(::operator new(header + bytes));
+        std::memcpy(block, &bytes, sizeof bytes);
+        return block + header;
     }
 
-    void do_deallocate(void* block, std::size_t bytes, std::size_t alignment) override {
-        Botan::secure_scrub_memory(block, bytes);
-        ::operator delete(block, std::align_val_t(alignment));
+    void do_deallocate(void* data, std::size_t, std::size_t) override {
+        unsigned char* block = static_cast<unsigned char*>(data) - header;
+        std::size_t bytes = 0;
+        std::memcpy(&bytes, block, sizeof bytes);
+        Botan::secure_scrub_memory(block, header + bytes);
+        ::operator delete(block);
     }
 
     bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {

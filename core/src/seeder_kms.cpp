@@ -37,8 +37,8 @@ std::string describe(const kms::KmsError& error) {
 
 }  // namespace
 
-void SeedingRun::enter_kms(Now now) {
-    enter(Phase::kms, "phase 1 is acknowledged; region and credentials are known");
+void SeedingRun::enter_kms(std::string_view why, Now now) {
+    enter(Phase::kms, why);
     m_report.region = *m_region;
 
     const std::size_t rounds =
@@ -115,10 +115,10 @@ void SeedingRun::on_kms_response(const HttpResponse& response, Now now) {
 }
 
 void SeedingRun::on_kms_rejected(ErrorCode code, std::string message, Now now) {
-    event(EventLevel::warning, "kms/generate-random: reply rejected (" +
-                                   std::string(to_string(code)) + "), its bytes dropped: " +
-                                   message);
-    retry_or_fail(Fetch::generate_random, RetryKind::standard, "reply rejected: " + message, now);
+    retry_or_fail(Fetch::generate_random, RetryKind::standard,
+                  "reply rejected (" + std::string(to_string(code)) + "), its bytes dropped: " +
+                      message,
+                  now);
 }
 
 void SeedingRun::on_kms_error_reply(const HttpResponse& response, Now now) {
@@ -159,9 +159,11 @@ void SeedingRun::on_kms_error_reply(const HttpResponse& response, Now now) {
 
     m_skew = *service_time - now.wall;
     m_skew_corrected = true;
-    event(EventLevel::warning, "kms/generate-random: " + what + "; the wall clock is off by " +
-                                   std::to_string(-m_skew.count()) +
-                                   " s; signing again with KMS's time");
+    const std::string direction = m_skew.count() < 0 ? " s ahead of" : " s behind";
+    event(EventLevel::warning, "kms/generate-random: " + what + "; the wall clock is " +
+                                   std::to_string(m_skew.count() < 0 ? -m_skew.count()
+                                                                     : m_skew.count()) +
+                                   direction + " KMS's; signing again with KMS's time");
     send_generate_random(now);
 }
 

@@ -39,17 +39,19 @@ void SeedingRun::start(Now now) {
     }
 
     m_timers.set_overall(now.mono + m_config.overall_deadline);
-    event(EventLevel::info, "run started: IMDS at " + to_string(m_config.imds) + ", " +
-                                (m_config.skip_kms ? std::string("KMS skipped")
-                                                   : std::to_string(m_config.kms_bytes) +
-                                                         " bytes wanted from KMS") +
-                                ", overall deadline " + ms(m_config.overall_deadline));
+    event(EventLevel::info,
+          "run started: " +
+              (imds_needed() ? "IMDS at " + to_string(m_config.imds) : std::string("no IMDS")) +
+              ", " +
+              (m_config.skip_kms ? std::string("KMS skipped")
+                                 : std::to_string(m_config.kms_bytes) + " bytes wanted from KMS") +
+              ", overall deadline " + ms(m_config.overall_deadline));
     if (imds_needed()) {
         enter(Phase::imds_token, "IMDS is needed");
         send_token(now);
         return;
     }
-    enter_kms(now);
+    enter_kms("nothing is needed from IMDS", now);
 }
 
 void SeedingRun::handle_response(RequestId id, HttpResponse response, Now now) {
@@ -267,7 +269,10 @@ void SeedingRun::progress(Now now) {
             finish("phase 2 cannot run without a region and credentials");
             return;
         }
-        enter_kms(now);
+        enter_kms(m_phase == Phase::imds_token
+                      ? "IMDS is unusable, but region and credentials were given"
+                      : "phase 1 is acknowledged; region and credentials are known",
+                  now);
         return;
     }
 
@@ -306,7 +311,7 @@ void SeedingRun::finish(std::string_view why) {
                                                 tally.applied_additions > 0 &&
                                                     tally.failed_additions == 0});
     }
-    m_report.kms.bytes = m_kms_accepted;
+    m_report.kms.bytes = m_kms_applied;
     m_report.region = m_region.value_or("");
     m_report.outcome = decide_outcome();
 

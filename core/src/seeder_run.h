@@ -242,7 +242,7 @@ private:
     bool imds_work_pending() const;
 
     // seeder_kms.cpp: GenerateRandom rounds, reply checks, retries and skew.
-    void enter_kms(Now now);
+    void enter_kms(std::string_view why, Now now);
     void send_generate_random(Now now);
     void on_kms_response(const HttpResponse& response, Now now);
     void on_kms_transport_error(TransportError error, Now now);
