@@ -207,6 +207,7 @@ class Emulator:
         for one in self.servers:
             one.start(self.stop)
         print(json.dumps(self.ready_line()), flush=True)
+        threading.Thread(target=kms.preload_botocore, daemon=True).start()
         self.stop.wait()
         server.EmulatorServer.stop_all(self.servers)
         self.log.close()

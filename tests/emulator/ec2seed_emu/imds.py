@@ -146,13 +146,21 @@ class ImdsHandler(ServiceHandler):
             response = self._token(request)
         else:
             response = self._metadata(request, path, kind == "expire-token")
+        body_fault = kind == "body" and response.status == 200
+        if response.status == 200 and path != TOKEN_PATH and not body_fault and \
+                response.verdict != "credentials":
+            app.served.record(service="imds", path=path, value_hex=response.body.hex(),
+                              broken=False)
         if fault is not None and kind != "expire-token":
             response.fault = fault
             response.verdict = "fault:%s" % kind
-            if kind == "body":
+            if body_fault:
                 response.body = self._broken_body(response.body, fault["body"])
-                app.served.record(service="imds", path=path, broken=True,
-                                  value_hex=response.body.hex()[:2048])
+                delivered = response.body
+                if fault["body"] == "truncated":  # as server.py cuts it
+                    delivered = delivered[:len(delivered) - max(1, len(delivered) // 2)]
+                app.served.record(service="imds", path=path, broken=True, how=fault["body"],
+                                  value_hex=delivered[:1024].hex())
         return response
 
     def _token(self, request):
@@ -203,8 +211,6 @@ class ImdsHandler(ServiceHandler):
         if "/iam/security-credentials/" in path and not path.endswith("/"):
             return Response(200, value, [("Content-Type", "text/plain")],
                             verdict="credentials")
-        app.served.record(service="imds", path=path, value_hex=value.encode().hex(),
-                          broken=False)
         verdict = "ok-v1" if token is None else "ok"
         return Response(200, value, [("Content-Type", content_type)], verdict=verdict)
 
