@@ -358,6 +358,8 @@ SigV4Result sign_checked(const SigV4Request& request, const Credentials& credent
     result.amz_date = amz_date(params.time);
     result.payload_hash = sha256_hex(request.body);
 
+    // TODO(a wiped string type for header values): the session token is copied
+    // into plain strings here and in the canonical request, as HttpHeader holds it.
     HeaderList headers = request.headers;
     headers.emplace_back("X-Amz-Date", result.amz_date);
     if (params.sign_session_token && !credentials.session_token.empty()) {
