@@ -58,7 +58,9 @@ GRND_INSECURE = 0x4
 DEVICE_READS = ("urandom_read_iter", "random_read_iter")
 
 QEMU = "qemu-system-x86_64"
-BOOT_TIMEOUT = 50
+# A boot takes about 15 s on an idle machine; TCG slows down as much as the host is
+# busy (a parallel build), so allow for that.
+BOOT_TIMEOUT = 120
 
 
 class CheckFailed(Exception):
@@ -179,6 +181,12 @@ def fetch_kernel(cache):
             f.write("%s %s\n" % (package, version))
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(staging, folder)
+
+        # Kernels of versions the archive no longer names are not used again.
+        for name in os.listdir(cache):
+            old = os.path.join(cache, name)
+            if name.startswith("linux-image-") and old != folder:
+                shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return folder
