@@ -439,13 +439,22 @@ class NativeTransport final : public Transport {
         }
     }
 
-    void on_end_of_stream(Connection& connection) {
+    // A connection that ended while idle (the server's keep-alive timeout) or during
+    // the TLS handshake is settled here; true when it was.
+    bool ended_before_request(Connection& connection) {
         if (connection.exchange == nullptr) {
             close(connection);
-            return;
+            return true;
         }
         if (connection.phase == Phase::handshaking) {
             fail(connection, TransportError::tls_failure);
+            return true;
+        }
+        return false;
+    }
+
+    void on_end_of_stream(Connection& connection) {
+        if (ended_before_request(connection)) {
             return;
         }
 
@@ -460,12 +469,7 @@ class NativeTransport final : public Transport {
     }
 
     void on_socket_error(Connection& connection, int error) {
-        if (connection.exchange == nullptr) {
-            close(connection);
-            return;
-        }
-        if (connection.phase == Phase::handshaking) {
-            fail(connection, TransportError::tls_failure);
+        if (ended_before_request(connection)) {
             return;
         }
         if (!retry_on_fresh_connection(connection)) {
