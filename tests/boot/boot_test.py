@@ -22,6 +22,7 @@ Exit status: 0 pass, 1 fail, 77 skipped (qemu cannot run at all on this machine)
 """
 
 import argparse
+import base64
 import json
 import lzma
 import os
@@ -307,7 +308,8 @@ class Emulator:
         # The KMS certificate must name the address the guest dials.
         command = ["/usr/bin/python3", self._program,
                    "--state-dir", os.path.join(self._work, "emulator"),
-                   "--cert-host", KMS_ADDR]
+                   "--cert-host", KMS_ADDR,
+                   "--served-file", os.path.join(self._work, "served.jsonl")]
         self._stderr = open(os.path.join(self._work, "emulator.stderr"), "w",
                             encoding="utf-8")
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr,
@@ -330,6 +332,23 @@ class Emulator:
                 self._process.wait()
         self._process.stdout.close()
         self._stderr.close()
+
+    def secrets(self):
+        """Every secret value the emulator handed out, by name: the role's secret key
+        and session token, each IMDS token, each KMS plaintext (hex and base64)."""
+        with open(self.ready["secrets"], encoding="utf-8") as f:
+            role = json.load(f)
+        found = [(name, value) for name, value in role.items() if name != "access_key_id"]
+        with open(self.ready["served"], encoding="utf-8") as f:
+            for entry in (json.loads(line) for line in f if line.strip()):
+                if "token" in entry:
+                    found.append(("IMDS token", entry["token"]))
+                if entry.get("plaintext_hex"):
+                    plaintext = bytes.fromhex(entry["plaintext_hex"])
+                    found.append(("KMS plaintext (hex)", plaintext[:16].hex()))
+                    found.append(("KMS plaintext (base64)",
+                                  base64.b64encode(plaintext)[:24].decode()))
+        return found
 
     def log_entries(self):
         with open(self.ready["log"], encoding="utf-8") as f:
@@ -824,6 +843,15 @@ def check_emulator_log(report, entries, checks):
                   "every KMS request was addressed to %s (as the guest sent it)" % KMS_ADDR)
 
 
+def check_no_secret(output, secrets, checks):
+    """No secret the emulator handed out (see Emulator.secrets) reaches the guest's
+    output: ec2seed's report, its log at -v, the kernel's log."""
+    leaked = sorted({name for name, value in secrets if value and value in output})
+    checks.expect(secrets and not leaked,
+                  "none of the %d secret values the emulator handed out appears in the "
+                  "guest's output (leaked: %s)" % (len(secrets), ", ".join(leaked) or "none"))
+
+
 def run_case(args):
     case = args.case
     reason = qemu_can_run()
@@ -849,6 +877,7 @@ def run_case(args):
                           netdev_option(emulator.ready["imds_port"], emulator.ready["kms_port"]),
                           ["-cpu", "max"], work)
         entries = emulator.log_entries()
+        secrets = emulator.secrets()
 
     guest = GuestOutput(output)
     if guest.values.get("finished") != "yes":
@@ -859,6 +888,8 @@ def run_case(args):
     print("--- ec2seed's report\n" + guest.section("report"))
     print("--- ec2seed's log\n" + guest.section("stderr"))
     timeline = Timeline(parse_trace(guest.section("trace")))
+    print("--- the kernel's log, random lines\n" + "\n".join(
+        line for line in guest.sections.get("dmesg", []) if "random" in line))
     print("--- ec2seed's random-device and getrandom calls, in kernel order\n"
           + timeline.describe())
     if timeline.crng_init_done:
@@ -874,6 +905,7 @@ def run_case(args):
     checks.expect(not untraced, "the guest kernel traced every event the checks read "
                   "(missing: %s)" % ", ".join(untraced))
     check_guest(case, guest, report, timeline, entries, checks)
+    check_no_secret(output, secrets, checks)
     if checks.failures:
         log("%d check(s) failed; everything is in %s" % (len(checks.failures), work))
         return 1

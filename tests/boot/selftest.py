@@ -299,6 +299,21 @@ class EmulatorLogTest(unittest.TestCase):
         self.assertEqual(len(outcome(bt.check_emulator_log, {"kms": {"calls": 1}}, entries)), 2)
 
 
+class SecretTest(unittest.TestCase):
+    SECRETS = [("secret_access_key", "wJalrXUtnFEMI/K7MDENG"),
+               ("session_token", "IQoJb3JpZ2luX2VjEExample"),
+               ("IMDS token", "AQAEAExampleToken==")]
+
+    def test_output_without_secrets_passes(self):
+        output = "ec2seed: info: credentials received (access key id ASIAEXAMPLE)\n"
+        self.assertEqual(outcome(bt.check_no_secret, output, self.SECRETS), [])
+
+    def test_a_leaked_secret_fails(self):
+        for name, value in self.SECRETS:
+            output = "X-aws-ec2-metadata-token: %s\n" % value
+            self.assertEqual(len(outcome(bt.check_no_secret, output, self.SECRETS)), 1, name)
+
+
 class GuestOutputTest(unittest.TestCase):
     def test_values_and_sections(self):
         guest = bt.GuestOutput("a=1\n=== report\n{\"x\": 1}\n=== end report\nb=c=d\na=2\n")
