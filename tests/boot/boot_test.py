@@ -881,7 +881,9 @@ def run_case(args):
 
     guest = GuestOutput(output)
     if guest.values.get("finished") != "yes":
-        raise CheckFailed("the guest did not finish init.sh; its output:\n" + output)
+        console = _read(os.path.join(work, "console.log")).splitlines()
+        raise CheckFailed("the guest did not finish init.sh; its output:\n%s\nthe end of "
+                          "its console:\n%s" % (output, "\n".join(console[-40:])))
     log("guest: entropy_avail %s at init, %s after; ec2seed exit %s"
         % (guest.values.get("init_entropy_avail"), guest.values.get("after_entropy_avail"),
            guest.values.get("ec2seed_exit")))
