@@ -77,20 +77,16 @@ def log(message):
 
 
 def _kernel_package():
-    """The kernel package linux-image-amd64 points at, and its candidate version."""
-    depends = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], check=True,
-                             capture_output=True, text=True).stdout
-    names = re.findall(r"Depends: (linux-image-6\.1\.\S+-amd64)\b", depends)
-    if not names:
-        raise CheckFailed("apt-cache names no linux-image-6.1.*-amd64 package:\n" + depends)
-    package = names[0]
-
-    policy = subprocess.run(["apt-cache", "policy", package], check=True,
-                            capture_output=True, text=True).stdout
-    version = re.search(r"Candidate: (\S+)", policy)
-    if not version or version.group(1) == "(none)":
-        raise CheckFailed("no candidate version for " + package)
-    return package, version.group(1)
+    """The kernel package linux-image-amd64 depends on, and its version (one apt-cache
+    call: each call rebuilds apt's cache here and takes seconds)."""
+    show = subprocess.run(["apt-cache", "show", "--no-all-versions", "linux-image-amd64"],
+                          check=True, capture_output=True, text=True).stdout
+    match = re.search(r"^Depends: .*?(linux-image-6\.1\.\S+-amd64) \(= ([^)\s]+)\)",
+                      show, re.MULTILINE)
+    if not match:
+        raise CheckFailed("linux-image-amd64 names no linux-image-6.1.*-amd64 (= version):\n"
+                          + show)
+    return match.group(1), match.group(2)
 
 
 def extract_vmlinux(vmlinuz, destination):
@@ -129,6 +125,17 @@ def extract_vmlinux(vmlinuz, destination):
                 return True
             offset = image.find(magic, offset + 1)
     return False
+
+
+def cached_kernel(cache):
+    """The kernel fetch-kernel left in the cache (it keeps one), else a fresh fetch."""
+    if os.path.isdir(cache):
+        for name in sorted(os.listdir(cache)):
+            folder = os.path.join(cache, name)
+            if name.startswith("linux-image-") and os.path.exists(
+                    os.path.join(folder, "complete")):
+                return folder
+    return fetch_kernel(cache)
 
 
 def fetch_kernel(cache):
@@ -862,7 +869,7 @@ def run_case(args):
     work = os.path.abspath(os.path.join(args.work, case))
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    kernel = fetch_kernel(args.cache)
+    kernel = cached_kernel(args.cache)
     image = os.path.join(kernel, "vmlinux")
     if not os.path.exists(image):
         image = os.path.join(kernel, "vmlinuz")
