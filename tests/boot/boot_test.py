@@ -9,14 +9,22 @@ Subcommands (run with /usr/bin/python3; standard library only):
       (extracted from vmlinuz here), vmlinuz and the virtio-net modules. Reused
       while the archive's version stays the same.
 
-  run CASE --cache DIR --work DIR --ec2seed PATH --emulator DIR --probe PATH
+  run CASE --cache DIR --work DIR --ec2seed PATH --emulator PROGRAM --probe PATH
       Builds an initramfs (busybox-static, ec2seed with its shared libraries, the
       emulator's CA, init.sh), starts the emulator on 127.0.0.1, boots the kernel
       with qemu -accel tcg and user networking restricted to forwards onto
       loopback, then checks what the guest reported. CASE is one of:
-        cold    crng not ready at boot; default credits
-        phase1  crng not ready at boot; phase-1 credits raised to 256 bits
-        warm    crng ready at boot (trusted CPU RNG); ec2seed must reseed it
+        cold    crng not ready at boot; default credits (curl transport)
+        phase1  crng not ready at boot; phase-1 credits raised to 256 bits (native)
+        warm    crng ready at boot (trusted CPU RNG); ec2seed must reseed it (curl)
+
+How the order of events is seen: init.sh turns on the guest kernel's own tracing
+before it starts ec2seed. The trace holds, in the order they happened (one vCPU),
+ec2seed's random-device ioctls with the credit and size each RNDADDENTROPY carried
+(a kprobe reading the caller's rand_pool_info), its getrandom calls with their
+flags, its reads of /dev/urandom, the start of the kernel's jitter entropy, and
+the kernel's messages ("random: crng init done") with the call they fell inside.
+Nothing in the guest is instrumented but the kernel, so ec2seed runs unchanged.
 
 Exit status: 0 pass, 1 fail, 77 skipped (qemu cannot run at all on this machine).
 """
@@ -238,11 +246,6 @@ class Cpio:
         with open(source, "rb") as f:
             data = f.read()
         self.file(path, data, stat.S_IMODE(os.stat(source).st_mode) if mode is None else mode)
-
-    def symlink(self, path, target):
-        path = path.strip("/")
-        self.directory(os.path.dirname(path))
-        self._entry(path, stat.S_IFLNK | 0o777, target.encode())
 
     def char_device(self, path, major, minor):
         path = path.strip("/")
