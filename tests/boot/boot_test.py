@@ -418,7 +418,7 @@ def run_qemu(kernel_image, initramfs, append, netdev, extra, work):
                "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none",
                "-monitor", "none", "-serial", "file:" + console, "-serial", "file:" + results,
                "-kernel", kernel_image, "-initrd", initramfs, "-append", append,
-               "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"] + extra
+               "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0,romfile="] + extra
     with open(os.path.join(work, "qemu.command"), "w", encoding="utf-8") as f:
         f.write(" ".join(command) + "\n")
 
@@ -897,6 +897,9 @@ def run_case(args):
     log("guest: entropy_avail %s at init, %s after; ec2seed exit %s"
         % (guest.values.get("init_entropy_avail"), guest.values.get("after_entropy_avail"),
            guest.values.get("ec2seed_exit")))
+    log("guest uptime (s): init %s, network up %s, ec2seed started %s, ended %s"
+        % tuple(guest.values.get("uptime_" + stage)
+                for stage in ("init", "network", "ec2seed_start", "ec2seed_end")))
     print("--- ec2seed's report\n" + guest.section("report"))
     print("--- ec2seed's log\n" + guest.section("stderr"))
     timeline = Timeline(parse_trace(guest.section("trace")))

@@ -28,12 +28,18 @@ value() {
     echo "$1=$2"
 }
 
+# Seconds since the kernel started, to see where a slow boot spends its time.
+stage() {
+    value "uptime_$1" "$(cut -d' ' -f1 /proc/uptime)"
+}
+
 pool_state() {
     value "$1_entropy_avail" "$(cat /proc/sys/kernel/random/entropy_avail)"
     value "$1_getrandom_nonblock" "$(/usr/bin/getrandom-probe)"
 }
 
 {
+    stage init
     pool_state init
 
     # virtio-net is a module in Debian's kernel: its dependencies load first.
@@ -47,6 +53,7 @@ pool_state() {
     ip addr add "$GUEST_ADDR/16" dev eth0
     ip route add default via "$GATEWAY"
     value network "$(ip -o addr show dev eth0 | grep -o 'inet [0-9./]*')"
+    stage network
 } >"$out" 2>&1
 
 # One timeline from the kernel: the random-device ioctls (add entropy, get count,
@@ -76,6 +83,7 @@ T=/sys/kernel/tracing
     done
 } >"$out" 2>&1
 echo 1 >"$T/tracing_on"
+stage ec2seed_start >"$out"
 
 # ec2seed itself. Its standard error is kept apart from the report.
 /usr/sbin/ec2seed $EC2SEED_ARGS >/tmp/report 2>/tmp/stderr
@@ -84,6 +92,7 @@ status=$?
 echo 0 >"$T/tracing_on"
 
 {
+    stage ec2seed_end
     value ec2seed_exit "$status"
     pool_state after
     section report /tmp/report
