@@ -918,7 +918,7 @@ def run_case(args):
     checks = Checks()
     untraced = re.findall(r"^trace_failed=(.*)$", output, re.MULTILINE)
     checks.expect(not untraced, "the guest kernel traced every event the checks read "
-                  "(missing: %s)" % ", ".join(untraced))
+                  "(missing: %s)" % (", ".join(untraced) or "none"))
     check_guest(case, guest, report, timeline, entries, checks)
     check_no_secret(output, secrets, checks)
     if checks.failures:
