@@ -677,6 +677,13 @@ def check_guest(case, guest, report, timeline, emulator_log, checks):
                   % kernel.get("crng_ready_after"))
     checks.expect(guest.values.get("after_getrandom_nonblock") == "ready",
                   "after ec2seed, getrandom(GRND_NONBLOCK) succeeds in the guest")
+    # Once the crng is ready the count stays at the pool's size, so a read just after
+    # ec2seed sees what ec2seed's last RNDGETENTCNT saw.
+    checks.expect(str(kernel.get("entropy_count_after")) ==
+                  guest.values.get("after_entropy_avail"),
+                  "the report's entropy_count_after (%s) is the guest's entropy_avail after "
+                  "the run (%s)" % (kernel.get("entropy_count_after"),
+                                    guest.values.get("after_entropy_avail")))
 
     # The kernel accepted each addition with the credit the report states.
     checks.expect(len(adds) == len(phase1) + len(kms),
