@@ -9,11 +9,11 @@ Subcommands (run with /usr/bin/python3; standard library only):
       (extracted from vmlinuz here), vmlinuz and the virtio-net modules. Reused
       while the archive's version stays the same.
 
-  run CASE --cache DIR --work DIR --ec2seed PATH --emulator PROGRAM --probe PATH
+  run CASE --cache DIR --work DIR --ec2seed PATH --probe PATH
       Builds an initramfs (busybox-static, ec2seed with its shared libraries, the
-      emulator's CA, init.sh), starts the emulator on 127.0.0.1, boots the kernel
-      with qemu -accel tcg and user networking restricted to forwards onto
-      loopback, then checks what the guest reported. CASE is one of:
+      emulator's CA, init.sh), starts the emulator (tests/emulator) on 127.0.0.1,
+      boots the kernel with qemu -accel tcg and user networking restricted to
+      forwards onto loopback, then checks what the guest reported. CASE is one of:
         cold    crng not ready at boot; default credits (curl transport)
         phase1  crng not ready at boot; phase-1 credits raised to 256 bits (native)
         warm    crng ready at boot (trusted CPU RNG); ec2seed must reseed it (curl)
@@ -36,7 +36,6 @@ import lzma
 import os
 import re
 import shutil
-import signal
 import stat
 import subprocess
 import sys
@@ -304,65 +303,27 @@ def build_initramfs(destination, kernel, ec2seed, probe, ca_bundle, case_script)
 # The emulator
 
 
-class Emulator:
-    """The IMDS + KMS emulator on 127.0.0.1, started for one boot."""
+def start_emulator():
+    """The emulator on 127.0.0.1 (tests/emulator), its KMS certificate naming the
+    address the guest dials."""
+    sys.path.insert(0, os.path.join(HERE, "..", "emulator"))
+    import emulator_process  # the emulator's own starter, shared by its users
 
-    def __init__(self, program, work):
-        self._program = program
-        self._work = work
-        self._process = None
-        self._stderr = None
-        self.ready = None
+    return emulator_process.RunningEmulator(args=["--cert-host", KMS_ADDR], served=True)
 
-    def __enter__(self):
-        # The KMS certificate must name the address the guest dials.
-        command = ["/usr/bin/python3", self._program,
-                   "--state-dir", os.path.join(self._work, "emulator"),
-                   "--cert-host", KMS_ADDR,
-                   "--served-file", os.path.join(self._work, "served.jsonl")]
-        self._stderr = open(os.path.join(self._work, "emulator.stderr"), "w",
-                            encoding="utf-8")
-        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr,
-                                         stdin=subprocess.DEVNULL, text=True)
-        line = self._process.stdout.readline()
-        if not line:
-            self.__exit__()
-            raise CheckFailed("the emulator exited before its ready line:\n"
-                              + _read(self._stderr.name))
-        self.ready = json.loads(line)
-        return self
 
-    def __exit__(self, *_):
-        if self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        self._process.stdout.close()
-        self._stderr.close()
-
-    def secrets(self):
-        """Every secret value the emulator handed out, by name: the role's secret key
-        and session token, each IMDS token, each KMS plaintext (hex and base64)."""
-        with open(self.ready["secrets"], encoding="utf-8") as f:
-            role = json.load(f)
-        found = [(name, value) for name, value in role.items() if name != "access_key_id"]
-        with open(self.ready["served"], encoding="utf-8") as f:
-            for entry in (json.loads(line) for line in f if line.strip()):
-                if "token" in entry:
-                    found.append(("IMDS token", entry["token"]))
-                if entry.get("plaintext_hex"):
-                    plaintext = bytes.fromhex(entry["plaintext_hex"])
-                    found.append(("KMS plaintext (hex)", plaintext[:16].hex()))
-                    found.append(("KMS plaintext (base64)",
-                                  base64.b64encode(plaintext)[:24].decode()))
-        return found
-
-    def log_entries(self):
-        with open(self.ready["log"], encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+def served_secrets(emulator):
+    """Every secret value the emulator handed out, by name: the role's secret key
+    and session token, each IMDS token, each KMS plaintext (hex and base64)."""
+    found = [(name, value) for name, value in emulator.secrets.items()
+             if name != "access_key_id"]
+    found += [("IMDS token", token) for token in emulator.imds_tokens()]
+    for entry in emulator.served_kms():
+        if entry.get("plaintext_hex"):
+            plaintext = bytes.fromhex(entry["plaintext_hex"])
+            found.append(("KMS plaintext (hex)", plaintext[:16].hex()))
+            found.append(("KMS plaintext (base64)", base64.b64encode(plaintext)[:24].decode()))
+    return found
 
 
 # ---------------------------------------------------------------------------------
@@ -884,17 +845,19 @@ def run_case(args):
     if not os.path.exists(image):
         image = os.path.join(kernel, "vmlinuz")
 
-    with Emulator(args.emulator, work) as emulator:
+    with start_emulator() as emulator:
         case_script = "EC2SEED_ARGS='%s'\nGUEST_ADDR=%s\nGATEWAY=%s\n" % (
             " ".join(ec2seed_arguments(case)), GUEST_ADDR, GATEWAY)
         initramfs = os.path.join(work, "initramfs.cpio")
-        build_initramfs(initramfs, kernel, args.ec2seed, args.probe, emulator.ready["ca"],
-                        case_script)
+        build_initramfs(initramfs, kernel, args.ec2seed, args.probe, emulator.ca, case_script)
         output = run_qemu(image, initramfs, kernel_command_line(case),
-                          netdev_option(emulator.ready["imds_port"], emulator.ready["kms_port"]),
+                          netdev_option(emulator.info["imds_port"], emulator.info["kms_port"]),
                           ["-cpu", "max"], work)
-        entries = emulator.log_entries()
-        secrets = emulator.secrets()
+        entries = emulator.log()
+        secrets = served_secrets(emulator)
+        shutil.copy(emulator.info["log"], os.path.join(work, "emulator-requests.jsonl"))
+    # The request log is kept in the work folder; the rest holds secrets.
+    shutil.rmtree(emulator.state_dir, ignore_errors=True)
 
     guest = GuestOutput(output)
     if guest.values.get("finished") != "yes":
@@ -945,7 +908,6 @@ def main(argv):
     run.add_argument("--cache", required=True)
     run.add_argument("--work", required=True)
     run.add_argument("--ec2seed", required=True)
-    run.add_argument("--emulator", required=True, help="tests/emulator/ec2seed_emulator.py")
     run.add_argument("--probe", required=True, help="the static getrandom probe")
     args = parser.parse_args(argv)
 
