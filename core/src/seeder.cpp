@@ -17,7 +17,9 @@ namespace {
 constexpr std::size_t max_kms_bytes = 1024 * 1024;
 constexpr int max_attempts_bound = 10;
 
-Status bad_config(std::string message) { return Error{ErrorCode::bad_config, std::move(message)}; }
+Status bad_config(std::string message) {
+    return Error{ErrorCode::bad_config, std::move(message)};
+}
 
 bool known_source(const std::string& name) {
     return name == source::instance_id || name == source::local_ipv4 || name == source::mac ||
@@ -59,8 +61,8 @@ Status Seeder::validate(const SeederConfig& config) {
     if (config.region && !imds::parse_region(*config.region)) {
         return bad_config("the region '" + *config.region + "' is not an AWS region name");
     }
-    if (config.credentials &&
-        (config.credentials->access_key_id.empty() || config.credentials->secret_access_key.empty())) {
+    if (config.credentials && (config.credentials->access_key_id.empty() ||
+                               config.credentials->secret_access_key.empty())) {
         return bad_config("the given credentials need an access key id and a secret access key");
     }
     if (config.custom_key_store_id && config.custom_key_store_id->empty()) {
@@ -82,13 +84,16 @@ Status Seeder::validate(const SeederConfig& config) {
     }
     if (config.retry.max_attempts < 1 || config.retry.max_attempts > max_attempts_bound ||
         config.retry.base_delay.count() < 1 || config.retry.max_backoff < config.retry.base_delay) {
-        return bad_config("retries: 1..10 attempts, a base delay of at least 1 ms, and a maximum "
-                          "backoff no shorter than the base delay");
+        return bad_config(
+            "retries: 1..10 attempts, a base delay of at least 1 ms, and a maximum "
+            "backoff no shorter than the base delay");
     }
     return ok();
 }
 
-void Seeder::start(Now now) { m_state->run.start(now); }
+void Seeder::start(Now now) {
+    m_state->run.start(now);
+}
 
 void Seeder::handle_response(RequestId id, HttpResponse response, Now now) {
     m_state->run.handle_response(id, std::move(response), now);
@@ -102,16 +107,28 @@ void Seeder::handle_entropy_result(AdditionId id, const EntropyResult& result, N
     m_state->run.handle_entropy_result(id, result, now);
 }
 
-void Seeder::handle_timeout(Now now) { m_state->run.handle_timeout(now); }
+void Seeder::handle_timeout(Now now) {
+    m_state->run.handle_timeout(now);
+}
 
-std::optional<Command> Seeder::poll_command() { return m_state->run.poll_command(); }
+std::optional<Command> Seeder::poll_command() {
+    return m_state->run.poll_command();
+}
 
-std::optional<Event> Seeder::poll_event() { return m_state->run.poll_event(); }
+std::optional<Event> Seeder::poll_event() {
+    return m_state->run.poll_event();
+}
 
-std::optional<MonoTime> Seeder::next_deadline() const { return m_state->run.next_deadline(); }
+std::optional<MonoTime> Seeder::next_deadline() const {
+    return m_state->run.next_deadline();
+}
 
-bool Seeder::finished() const { return m_state->run.finished(); }
+bool Seeder::finished() const {
+    return m_state->run.finished();
+}
 
-const Report& Seeder::report() const { return m_state->run.report(); }
+const Report& Seeder::report() const {
+    return m_state->run.report();
+}
 
 }  // namespace ec2seed

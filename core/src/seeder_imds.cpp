@@ -17,7 +17,9 @@ bool is_phase1_item(Fetch fetch) {
            fetch == Fetch::signature;
 }
 
-bool is_imds_fetch(Fetch fetch) { return fetch != Fetch::generate_random; }
+bool is_imds_fetch(Fetch fetch) {
+    return fetch != Fetch::generate_random;
+}
 
 std::string describe(int status, std::optional<TransportError> transport) {
     if (transport) {
@@ -39,8 +41,7 @@ std::string describe(int status, std::optional<TransportError> transport) {
 // A token fetched again after a 401 never falls back: IMDS has just asked for one.
 enum class TokenVerdict : std::uint8_t { fall_back, fail, retry_boot, retry_standard };
 
-TokenVerdict token_verdict(int status, std::optional<TransportError> transport,
-                           bool v1_allowed) {
+TokenVerdict token_verdict(int status, std::optional<TransportError> transport, bool v1_allowed) {
     if (status == 400) {
         return TokenVerdict::fail;
     }
@@ -59,16 +60,25 @@ TokenVerdict token_verdict(int status, std::optional<TransportError> transport,
 
 std::string imds_path(Fetch fetch, const std::string& role) {
     switch (fetch) {
-        case Fetch::instance_id: return std::string(imds::instance_id_path);
-        case Fetch::local_ipv4: return std::string(imds::local_ipv4_path);
-        case Fetch::mac: return std::string(imds::mac_path);
-        case Fetch::signature: return std::string(imds::signature_path);
-        case Fetch::region: return std::string(imds::region_path);
-        case Fetch::document: return std::string(imds::document_path);
-        case Fetch::role_listing: return std::string(imds::roles_path);
-        case Fetch::credentials: return std::string(imds::roles_path) + role;
+        case Fetch::instance_id:
+            return std::string(imds::instance_id_path);
+        case Fetch::local_ipv4:
+            return std::string(imds::local_ipv4_path);
+        case Fetch::mac:
+            return std::string(imds::mac_path);
+        case Fetch::signature:
+            return std::string(imds::signature_path);
+        case Fetch::region:
+            return std::string(imds::region_path);
+        case Fetch::document:
+            return std::string(imds::document_path);
+        case Fetch::role_listing:
+            return std::string(imds::roles_path);
+        case Fetch::credentials:
+            return std::string(imds::roles_path) + role;
         case Fetch::token:
-        case Fetch::generate_random: break;
+        case Fetch::generate_random:
+            break;
     }
     return "/";
 }
@@ -102,7 +112,8 @@ Result<SecureBytes> phase1_item_bytes(Fetch fetch, std::string_view body) {
             }
             return as_bytes(value->text);
         }
-        default: return base64_decode_wrapped(body, imds::max_signature_bytes);
+        default:
+            return base64_decode_wrapped(body, imds::max_signature_bytes);
     }
 }
 
@@ -167,7 +178,9 @@ void SeedingRun::on_token_failure(int status, std::optional<TransportError> tran
     const std::string why = "token request failed: " + what;
 
     switch (token_verdict(status, transport, v1_allowed)) {
-        case TokenVerdict::fall_back: fall_back_to_v1(why, now); return;
+        case TokenVerdict::fall_back:
+            fall_back_to_v1(why, now);
+            return;
         case TokenVerdict::retry_boot:
             if (retry_or_fail(Fetch::token, RetryKind::boot, why, now)) {
                 return;
@@ -246,10 +259,18 @@ void SeedingRun::on_token_received(Secret token, Now now) {
 void SeedingRun::on_imds_response(Fetch fetch, const Outstanding& request,
                                   const HttpResponse& response, Now now) {
     switch (response.status) {
-        case 200: accept_imds_item(fetch, body_view(response), now); return;
-        case 404: on_item_missing(fetch, now); return;
-        case 401: on_unauthorized(fetch, request, now); return;
-        default: on_imds_failure(fetch, response.status, std::nullopt, now); return;
+        case 200:
+            accept_imds_item(fetch, body_view(response), now);
+            return;
+        case 404:
+            on_item_missing(fetch, now);
+            return;
+        case 401:
+            on_unauthorized(fetch, request, now);
+            return;
+        default:
+            on_imds_failure(fetch, response.status, std::nullopt, now);
+            return;
     }
 }
 
@@ -293,8 +314,8 @@ void SeedingRun::on_unauthorized(Fetch fetch, const Outstanding& request, Now no
         // Sent with a token that has been replaced since: try the new one.
         send_imds_get(fetch, now);
     } else if (!refresh_pending) {
-        event(EventLevel::warning, std::string(info(fetch).label) +
-                                       ": IMDS answered 401; fetching a new session token");
+        event(EventLevel::warning,
+              std::string(info(fetch).label) + ": IMDS answered 401; fetching a new session token");
         m_token = Secret{};
         send_token(now);
     }
@@ -364,7 +385,8 @@ void SeedingRun::accept_imds_item(Fetch fetch, std::string_view body, Now now) {
             }
             break;
         }
-        default: break;
+        default:
+            break;
     }
 
     if (error) {

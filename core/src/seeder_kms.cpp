@@ -115,10 +115,10 @@ void SeedingRun::on_kms_response(const HttpResponse& response, Now now) {
 }
 
 void SeedingRun::on_kms_rejected(ErrorCode code, std::string message, Now now) {
-    retry_or_fail(Fetch::generate_random, RetryKind::standard,
-                  "reply rejected (" + std::string(to_string(code)) + "), its bytes dropped: " +
-                      message,
-                  now);
+    retry_or_fail(
+        Fetch::generate_random, RetryKind::standard,
+        "reply rejected (" + std::string(to_string(code)) + "), its bytes dropped: " + message,
+        now);
 }
 
 void SeedingRun::on_kms_error_reply(const HttpResponse& response, Now now) {
@@ -133,7 +133,8 @@ void SeedingRun::on_kms_error_reply(const HttpResponse& response, Now now) {
         case kms::ErrorKind::fatal:
             fail(Fetch::generate_random, ErrorCode::kms_fatal, what);
             return;
-        case kms::ErrorKind::clock_skew: break;
+        case kms::ErrorKind::clock_skew:
+            break;
     }
 
     // SigV4: a signature more than 5 minutes off the service's clock is refused.
@@ -160,10 +161,10 @@ void SeedingRun::on_kms_error_reply(const HttpResponse& response, Now now) {
     m_skew = *service_time - now.wall;
     m_skew_corrected = true;
     const std::string direction = m_skew.count() < 0 ? " s ahead of" : " s behind";
-    event(EventLevel::warning, "kms/generate-random: " + what + "; the wall clock is " +
-                                   std::to_string(m_skew.count() < 0 ? -m_skew.count()
-                                                                     : m_skew.count()) +
-                                   direction + " KMS's; signing again with KMS's time");
+    event(EventLevel::warning,
+          "kms/generate-random: " + what + "; the wall clock is " +
+              std::to_string(m_skew.count() < 0 ? -m_skew.count() : m_skew.count()) + direction +
+              " KMS's; signing again with KMS's time");
     send_generate_random(now);
 }
 

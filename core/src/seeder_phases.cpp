@@ -47,11 +47,16 @@ constexpr std::array<FetchInfo, fetch_count> fetch_table = {{
 
 std::string_view to_string(Phase phase) noexcept {
     switch (phase) {
-        case Phase::not_started: return "not_started";
-        case Phase::imds_token: return "imds_token";
-        case Phase::imds_metadata: return "imds_metadata";
-        case Phase::kms: return "kms";
-        case Phase::finished: return "finished";
+        case Phase::not_started:
+            return "not_started";
+        case Phase::imds_token:
+            return "imds_token";
+        case Phase::imds_metadata:
+            return "imds_metadata";
+        case Phase::kms:
+            return "kms";
+        case Phase::finished:
+            return "finished";
     }
     return "unknown";
 }
@@ -65,7 +70,9 @@ bool transition_allowed(Phase from, Phase to) noexcept {
     return false;
 }
 
-const FetchInfo& info(Fetch fetch) noexcept { return fetch_table[static_cast<std::size_t>(fetch)]; }
+const FetchInfo& info(Fetch fetch) noexcept {
+    return fetch_table[static_cast<std::size_t>(fetch)];
+}
 
 bool settled(SlotState state) noexcept {
     return state == SlotState::done || state == SlotState::missing || state == SlotState::failed;

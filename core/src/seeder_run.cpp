@@ -10,7 +10,9 @@ namespace ec2seed::detail {
 
 namespace {
 
-std::string ms(MonoTime t) { return std::to_string(t.count()) + " ms"; }
+std::string ms(MonoTime t) {
+    return std::to_string(t.count()) + " ms";
+}
 
 }  // namespace
 
@@ -56,8 +58,8 @@ void SeedingRun::start(Now now) {
 
 void SeedingRun::handle_response(RequestId id, HttpResponse response, Now now) {
     if (m_phase == Phase::not_started || finished()) {
-        event(EventLevel::debug, "response to request " + std::to_string(id) +
-                                     " ignored: the run is not running");
+        event(EventLevel::debug,
+              "response to request " + std::to_string(id) + " ignored: the run is not running");
         return;
     }
 
@@ -76,9 +78,15 @@ void SeedingRun::handle_response(RequestId id, HttpResponse response, Now now) {
     m_outstanding.erase(it);
 
     switch (request.fetch) {
-        case Fetch::token: on_token_response(response, now); break;
-        case Fetch::generate_random: on_kms_response(response, now); break;
-        default: on_imds_response(request.fetch, request, response, now); break;
+        case Fetch::token:
+            on_token_response(response, now);
+            break;
+        case Fetch::generate_random:
+            on_kms_response(response, now);
+            break;
+        default:
+            on_imds_response(request.fetch, request, response, now);
+            break;
     }
     progress(now);
 }
@@ -108,8 +116,12 @@ void SeedingRun::handle_transport_error(RequestId id, TransportError error, Now 
         case Fetch::token:
             on_token_failure(0, error, std::string(to_string(error)), now);
             break;
-        case Fetch::generate_random: on_kms_transport_error(error, now); break;
-        default: on_imds_failure(request.fetch, 0, error, now); break;
+        case Fetch::generate_random:
+            on_kms_transport_error(error, now);
+            break;
+        default:
+            on_imds_failure(request.fetch, 0, error, now);
+            break;
     }
     progress(now);
 }
@@ -145,9 +157,9 @@ void SeedingRun::handle_entropy_result(AdditionId id, const EntropyResult& resul
                                     std::to_string(addition.credit_bits) + " bits credited");
     } else {
         tally.failed_additions += 1;
-        record_error(addition.source, ErrorCode::entropy_not_applied,
-                     "the sink did not add " + std::to_string(addition.bytes) +
-                         " bytes: " + result.reason);
+        record_error(
+            addition.source, ErrorCode::entropy_not_applied,
+            "the sink did not add " + std::to_string(addition.bytes) + " bytes: " + result.reason);
     }
 
     if (addition.source == source::kms) {
@@ -222,8 +234,7 @@ bool SeedingRun::deadline_passed(Now now) {
     }
     record_error("", ErrorCode::deadline_exceeded,
                  "the overall deadline (" + ms(m_config.overall_deadline) + ") passed" +
-                     (abandoned.empty() ? std::string()
-                                        : "; abandoned requests: " + abandoned));
+                     (abandoned.empty() ? std::string() : "; abandoned requests: " + abandoned));
     finish("the overall deadline passed");
     return true;
 }
@@ -257,8 +268,8 @@ void SeedingRun::progress(Now now) {
                          "no region: none was configured and IMDS did not provide one");
         }
         if (!m_credentials) {
-            const bool no_role = m_slots[static_cast<std::size_t>(Fetch::role_listing)].state ==
-                                 SlotState::missing;
+            const bool no_role =
+                m_slots[static_cast<std::size_t>(Fetch::role_listing)].state == SlotState::missing;
             record_error(no_role ? "imds/role" : "imds/credentials", ErrorCode::no_credentials,
                          no_role ? "no IAM role is attached to the instance (IMDS answered 404 "
                                    "to iam/security-credentials/) and no credentials were given"
@@ -288,9 +299,9 @@ void SeedingRun::finish(std::string_view why) {
     }
 
     for (const auto& [id, addition] : m_unacked) {
-        record_error(addition.source, ErrorCode::entropy_not_applied,
-                     "the sink had not answered for addition " + std::to_string(id) +
-                         " when the run ended");
+        record_error(
+            addition.source, ErrorCode::entropy_not_applied,
+            "the sink had not answered for addition " + std::to_string(id) + " when the run ended");
     }
     m_unacked.clear();
     m_outstanding.clear();
@@ -307,9 +318,9 @@ void SeedingRun::finish(std::string_view why) {
             continue;
         }
         const SourceTally& tally = it->second;
-        m_report.sources.push_back(SourceReport{std::string(name), tally.bytes, tally.credit_bits,
-                                                tally.applied_additions > 0 &&
-                                                    tally.failed_additions == 0});
+        m_report.sources.push_back(
+            SourceReport{std::string(name), tally.bytes, tally.credit_bits,
+                         tally.applied_additions > 0 && tally.failed_additions == 0});
     }
     m_report.kms.bytes = m_kms_applied;
     m_report.region = m_region.value_or("");
@@ -392,8 +403,8 @@ void SeedingRun::event(EventLevel level, std::string message) {
 }
 
 void SeedingRun::record_error(std::string_view request, ErrorCode code, std::string message) {
-    event(EventLevel::error, (request.empty() ? std::string() : std::string(request) + ": ") +
-                                 message);
+    event(EventLevel::error,
+          (request.empty() ? std::string() : std::string(request) + ": ") + message);
     m_report.errors.push_back(ErrorReport{std::string(request), Error{code, std::move(message)}});
 }
 
@@ -435,8 +446,8 @@ bool SeedingRun::retry_or_fail(Fetch fetch, RetryKind kind, std::string_view why
 
     slot.state = SlotState::backing_off;
     m_timers.set_backoff(fetch, at);
-    event(EventLevel::warning, std::string(info(fetch).label) + ": " + std::string(why) +
-                                   "; retrying in " + ms(delay));
+    event(EventLevel::warning,
+          std::string(info(fetch).label) + ": " + std::string(why) + "; retrying in " + ms(delay));
     return true;
 }
 
@@ -450,9 +461,15 @@ void SeedingRun::fire_backoffs(Now now) {
 
         m_timers.clear_backoff(fetch);
         switch (fetch) {
-            case Fetch::token: send_token(now); break;
-            case Fetch::generate_random: send_generate_random(now); break;
-            default: send_imds_get(fetch, now); break;
+            case Fetch::token:
+                send_token(now);
+                break;
+            case Fetch::generate_random:
+                send_generate_random(now);
+                break;
+            default:
+                send_imds_get(fetch, now);
+                break;
         }
     }
 }

@@ -80,15 +80,15 @@ enum class SlotState : std::uint8_t {
     backing_off,     // waiting for its backoff timer
     awaiting_token,  // got 401; resent once a fresh token arrives
     done,
-    missing,         // IMDS answered 404: the item does not exist here
+    missing,  // IMDS answered 404: the item does not exist here
     failed,
 };
 
 struct FetchSlot {
     SlotState state = SlotState::idle;
-    int sends = 0;             // requests sent for this slot, in this round
-    int counted_failures = 0;  // failures that use up RetryPolicy::max_attempts
-    int boot_retries = 0;      // refused/503 retries while IMDS comes up (not counted)
+    int sends = 0;                    // requests sent for this slot, in this round
+    int counted_failures = 0;         // failures that use up RetryPolicy::max_attempts
+    int boot_retries = 0;             // refused/503 retries while IMDS comes up (not counted)
     bool token_refresh_used = false;  // the one retry a 401 earns
 };
 
@@ -100,7 +100,7 @@ bool settled(SlotState state) noexcept;
 inline constexpr std::size_t timer_count = 1 + fetch_count;
 
 class TimerTable final {
-public:
+  public:
     void set_overall(MonoTime at) { m_at[0] = at; }
     void set_backoff(Fetch fetch, MonoTime at) { m_at[backoff_index(fetch)] = at; }
     void clear_backoff(Fetch fetch) { m_at[backoff_index(fetch)].reset(); }
@@ -110,7 +110,7 @@ public:
     std::optional<MonoTime> backoff(Fetch fetch) const { return m_at[backoff_index(fetch)]; }
     std::optional<MonoTime> earliest() const;
 
-private:
+  private:
     static std::size_t backoff_index(Fetch fetch) { return 1 + static_cast<std::size_t>(fetch); }
 
     std::array<std::optional<MonoTime>, timer_count> m_at{};
@@ -121,7 +121,7 @@ private:
 // splitmix64 (Steele, Lea, Flood 2014): small, fast, and its output for a seed is
 // fixed, so a run's backoff delays can be replayed.
 class JitterSource final {
-public:
+  public:
     explicit JitterSource(std::uint64_t seed) : m_state(seed) {}
 
     std::uint64_t next();
@@ -129,7 +129,7 @@ public:
     // Uniform-ish in [0, bound] milliseconds (the modulo bias is irrelevant here).
     MonoTime up_to(MonoTime bound);
 
-private:
+  private:
     std::uint64_t m_state;
 };
 
@@ -181,7 +181,7 @@ enum class RetryKind : std::uint8_t {
 };
 
 class SeedingRun final {
-public:
+  public:
     explicit SeedingRun(SeederConfig config);
 
     void start(Now now);
@@ -196,7 +196,7 @@ public:
     bool finished() const { return m_phase == Phase::finished; }
     const Report& report() const { return m_report; }
 
-private:
+  private:
     // seeder_run.cpp: time, phases, requests, events, the report.
     Now observe_time(Now now);
     bool deadline_passed(Now now);
@@ -226,16 +226,15 @@ private:
     void send_imds_get(Fetch fetch, Now now);
     void on_token_response(const HttpResponse& response, Now now);
     // status 0: the transport failed; `what` says how, for people.
-    void on_token_failure(int status, std::optional<TransportError> transport,
-                          std::string what, Now now);
+    void on_token_failure(int status, std::optional<TransportError> transport, std::string what,
+                          Now now);
     void fall_back_to_v1(std::string_view why, Now now);
     void fail_imds(std::string message);
     void imds_item_unavailable(Fetch fetch, Now now);
     void on_token_received(Secret token, Now now);
     void on_imds_response(Fetch fetch, const Outstanding& request, const HttpResponse& response,
                           Now now);
-    void on_imds_failure(Fetch fetch, int status, std::optional<TransportError> transport,
-                         Now now);
+    void on_imds_failure(Fetch fetch, int status, std::optional<TransportError> transport, Now now);
     void on_unauthorized(Fetch fetch, const Outstanding& request, Now now);
     void accept_imds_item(Fetch fetch, std::string_view body, Now now);
     void on_item_missing(Fetch fetch, Now now);
@@ -267,21 +266,21 @@ private:
     Report m_report;
 
     // IMDS.
-    Secret m_token;                     // empty: IMDSv1, or no token yet
+    Secret m_token;  // empty: IMDSv1, or no token yet
     std::uint64_t m_token_generation = 0;
-    bool m_token_refresh = false;        // the token in flight replaces one a 401 refused
+    bool m_token_refresh = false;  // the token in flight replaces one a 401 refused
     bool m_imds_unusable = false;
     std::string m_role;
     std::optional<Credentials> m_credentials;
     std::optional<std::string> m_region;
 
     // KMS.
-    std::size_t m_kms_accepted = 0;      // bytes that passed the checks and were emitted
-    std::size_t m_kms_applied = 0;       // of which the sink applied
-    std::size_t m_kms_round_bytes = 0;   // NumberOfBytes of the round in flight
+    std::size_t m_kms_accepted = 0;     // bytes that passed the checks and were emitted
+    std::size_t m_kms_applied = 0;      // of which the sink applied
+    std::size_t m_kms_round_bytes = 0;  // NumberOfBytes of the round in flight
     std::optional<SecureBytes> m_previous_plaintext;
     bool m_kms_awaiting_ack = false;
-    WallTime m_skew{0};                  // added to the wall clock when signing
+    WallTime m_skew{0};  // added to the wall clock when signing
     bool m_skew_corrected = false;
 
     std::map<std::string, SourceTally> m_sources;

@@ -24,8 +24,8 @@ bool all_digits(std::string_view text) {
 std::optional<WallTime> parse_http_date(std::string_view text) {
     // RFC 7231 7.1.1.1: IMF-fixdate = day-name "," SP DD SP Mon SP YYYY SP hh:mm:ss SP "GMT"
     constexpr std::size_t length = 29;
-    constexpr std::array<std::string_view, 12> months = {
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    constexpr std::array<std::string_view, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
     if (text.size() != length || text[3] != ',' || text[4] != ' ' || text[7] != ' ' ||
         text[11] != ' ' || text[16] != ' ' || text.substr(25) != " GMT") {
@@ -44,15 +44,15 @@ std::optional<WallTime> parse_http_date(std::string_view text) {
     }
 
     // "2026-12-03T16:00:00Z"; the parser checks every field's range.
-    const std::string iso = std::string(text.substr(12, 4)) + "-" + month + "-" +
-                            std::string(day) + "T" + std::string(text.substr(17, 8)) + "Z";
+    const std::string iso = std::string(text.substr(12, 4)) + "-" + month + "-" + std::string(day) +
+                            "T" + std::string(text.substr(17, 8)) + "Z";
     return imds::parse_iso8601_utc(iso);
 }
 
 std::optional<WallTime> parse_amz_date(std::string_view text) {
     // SigV4's basic format: "20261203T160000Z".
-    if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z' ||
-        !all_digits(text.substr(0, 8)) || !all_digits(text.substr(9, 6))) {
+    if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z' || !all_digits(text.substr(0, 8)) ||
+        !all_digits(text.substr(9, 6))) {
         return std::nullopt;
     }
 

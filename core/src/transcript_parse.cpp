@@ -72,8 +72,7 @@ std::optional<Number> number(std::string_view text) {
 
 // "key=value": the value, when the key matches.
 std::optional<std::string_view> field(std::string_view word, std::string_view key) {
-    if (word.size() <= key.size() || word.substr(0, key.size()) != key ||
-        word[key.size()] != '=') {
+    if (word.size() <= key.size() || word.substr(0, key.size()) != key || word[key.size()] != '=') {
         return std::nullopt;
     }
     return word.substr(key.size() + 1);
@@ -140,7 +139,8 @@ std::optional<Secret> placeholder(std::string_view text) {
         text.back() != ')') {
         return std::nullopt;
     }
-    const auto length = number<std::size_t>(text.substr(open.size(), text.size() - open.size() - 1));
+    const auto length =
+        number<std::size_t>(text.substr(open.size(), text.size() - open.size() - 1));
     if (!length || *length > 4096) {
         return std::nullopt;
     }
@@ -174,8 +174,8 @@ std::optional<LineError> parse_config(std::string_view key, std::string_view val
             config.credentials.reset();
         } else {
             const auto id = parts.size() == 3 ? field(parts[0], "access-key-id") : std::nullopt;
-            const auto secret = parts.size() == 3 ? field(parts[1], "secret-access-key")
-                                                  : std::nullopt;
+            const auto secret =
+                parts.size() == 3 ? field(parts[1], "secret-access-key") : std::nullopt;
             const auto token = parts.size() == 3 ? field(parts[2], "session-token") : std::nullopt;
             const auto secret_value = secret ? placeholder(*secret) : std::nullopt;
             const auto token_value = token ? placeholder(*token) : std::nullopt;
@@ -193,14 +193,14 @@ std::optional<LineError> parse_config(std::string_view key, std::string_view val
         config.kms_bytes = bytes.value_or(0);
     } else if (key == "credits") {
         config.credits.bits.clear();
-        for (const std::string_view part : value == "none" ? std::vector<std::string_view>{}
-                                                           : parts) {
+        for (const std::string_view part :
+             value == "none" ? std::vector<std::string_view>{} : parts) {
             const std::size_t equals = part.rfind('=');
             const auto bits = equals == std::string_view::npos
                                   ? std::nullopt
                                   : number<std::uint32_t>(part.substr(equals + 1));
-            const auto name = equals == std::string_view::npos ? std::nullopt
-                                                               : unescape(part.substr(0, equals));
+            const auto name =
+                equals == std::string_view::npos ? std::nullopt : unescape(part.substr(0, equals));
             ok = ok && bits && name;
             if (bits && name) {
                 config.credits.bits[*name] = *bits;
@@ -331,10 +331,10 @@ std::optional<LineError> parse_response_line(std::string_view text, HttpResponse
     if (secret || text.substr(0, 7) == "header ") {
         const std::string_view rest = text.substr(secret ? 14 : 7);
         const std::size_t colon = rest.find(": ");
-        const auto name = colon == std::string_view::npos ? std::nullopt
-                                                          : unescape(rest.substr(0, colon));
-        const auto value = colon == std::string_view::npos ? std::nullopt
-                                                           : unescape(rest.substr(colon + 2));
+        const auto name =
+            colon == std::string_view::npos ? std::nullopt : unescape(rest.substr(0, colon));
+        const auto value =
+            colon == std::string_view::npos ? std::nullopt : unescape(rest.substr(colon + 2));
         if (!name || !value) {
             return LineError{"malformed header line"};
         }

@@ -15,12 +15,18 @@ namespace ec2seed::transcript {
 
 namespace {
 
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 bool is_alnum(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-bool is_base64(char c) { return is_alnum(c) || c == '+' || c == '/'; }
+bool is_base64(char c) {
+    return is_alnum(c) || c == '+' || c == '/';
+}
 
 // Each character for which `replace` holds becomes `with`; length and every other
 // character (separators, padding, white space) stay, so a valid value stays valid
@@ -46,7 +52,9 @@ std::string mask_ipv4(std::string_view text) {
     return masked;
 }
 
-std::string generic_mask(std::string_view text) { return mask(text, is_alnum, 'x'); }
+std::string generic_mask(std::string_view text) {
+    return mask(text, is_alnum, 'x');
+}
 
 // Replaces a string field of a JSON object through `transform`; other fields stay.
 template <typename Transform>
@@ -105,8 +113,7 @@ std::size_t requested_bytes(const HttpRequest& request) {
         return 0;
     }
     const auto* count = body->if_contains("NumberOfBytes");
-    return count != nullptr && count->is_int64() ? static_cast<std::size_t>(count->get_int64())
-                                                 : 0;
+    return count != nullptr && count->is_int64() ? static_cast<std::size_t>(count->get_int64()) : 0;
 }
 
 }  // namespace
@@ -131,8 +138,8 @@ struct TranscriptRecorder::State {
 SecureBytes TranscriptRecorder::State::plaintext_placeholder(const SecureBytes& original,
                                                              std::size_t requested) {
     const bool right_length = original.size() == requested;
-    const bool zero = std::all_of(original.begin(), original.end(),
-                                  [](std::uint8_t b) { return b == 0; });
+    const bool zero =
+        std::all_of(original.begin(), original.end(), [](std::uint8_t b) { return b == 0; });
     if (right_length && previous_plaintext && *previous_plaintext == original) {
         return previous_placeholder;
     }
@@ -153,7 +160,8 @@ SecureBytes TranscriptRecorder::State::plaintext_placeholder(const SecureBytes& 
     return placeholder;
 }
 
-std::string TranscriptRecorder::State::mask_plaintext(std::string_view body, std::size_t requested) {
+std::string TranscriptRecorder::State::mask_plaintext(std::string_view body,
+                                                      std::size_t requested) {
     auto reply = ec2seed::detail::parse_json_object(body, "GenerateRandom reply");
     if (!reply) {
         return mask(body, is_base64, 'A');
@@ -181,13 +189,15 @@ HttpResponse TranscriptRecorder::State::substitute(const HttpRequest& request,
     if (response.status == 200) {
         const std::string_view label = request.label;
         if (label == "imds/token") {
-            masked = mask(body, [](char c) { return c > ' ' && c < 0x7f; }, 'x');
+            masked = mask(
+                body, [](char c) { return c > ' ' && c < 0x7f; }, 'x');
         } else if (label == "imds/instance-id") {
             masked = mask(body, is_hex, '0');
         } else if (label == "imds/local-ipv4") {
             masked = mask_ipv4(body);
         } else if (label == "imds/mac") {
-            masked = mask(body, [](char c) { return is_hex(c) || (c >= 'A' && c <= 'F'); }, '0');
+            masked = mask(
+                body, [](char c) { return is_hex(c) || (c >= 'A' && c <= 'F'); }, '0');
         } else if (label == "imds/signature") {
             masked = mask(body, is_base64, 'A');
         } else if (label == "imds/document") {
@@ -204,8 +214,9 @@ HttpResponse TranscriptRecorder::State::substitute(const HttpRequest& request,
 
 TranscriptRecorder::TranscriptRecorder(const SeederConfig& config)
     : m_state(std::make_unique<State>(config)) {
-    m_state->writer.comment("recorded by ec2seed --record; secrets and metadata values are "
-                            "placeholders");
+    m_state->writer.comment(
+        "recorded by ec2seed --record; secrets and metadata values are "
+        "placeholders");
 }
 
 TranscriptRecorder::~TranscriptRecorder() = default;
@@ -268,28 +279,32 @@ void TranscriptRecorder::finish(const Report& real_report) {
     }
 
     const Report& recorded = m_state->writer.seeder().report();
-    const bool same = recorded.outcome == real_report.outcome &&
-                      recorded.requests == real_report.requests &&
-                      recorded.retries == real_report.retries &&
-                      recorded.kms.calls == real_report.kms.calls &&
-                      recorded.kms.bytes == real_report.kms.bytes &&
-                      recorded.sources.size() == real_report.sources.size() &&
-                      recorded.errors.size() == real_report.errors.size();
+    const bool same =
+        recorded.outcome == real_report.outcome && recorded.requests == real_report.requests &&
+        recorded.retries == real_report.retries && recorded.kms.calls == real_report.kms.calls &&
+        recorded.kms.bytes == real_report.kms.bytes &&
+        recorded.sources.size() == real_report.sources.size() &&
+        recorded.errors.size() == real_report.errors.size();
     if (!same) {
         m_state->diverged = true;
     }
     if (m_state->diverged) {
-        m_state->writer.comment("note: with placeholders the run went another way than the real "
-                                "one; the real report said outcome " +
-                                std::string(to_string(real_report.outcome)) + ", " +
-                                std::to_string(real_report.requests) + " requests");
+        m_state->writer.comment(
+            "note: with placeholders the run went another way than the real "
+            "one; the real report said outcome " +
+            std::string(to_string(real_report.outcome)) + ", " +
+            std::to_string(real_report.requests) + " requests");
     }
     m_state->writer.close();
     m_state->closed = true;
 }
 
-bool TranscriptRecorder::diverged() const { return m_state->diverged; }
+bool TranscriptRecorder::diverged() const {
+    return m_state->diverged;
+}
 
-std::string TranscriptRecorder::text() const { return m_state->writer.text(); }
+std::string TranscriptRecorder::text() const {
+    return m_state->writer.text();
+}
 
 }  // namespace ec2seed::transcript

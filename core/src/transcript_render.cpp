@@ -18,11 +18,16 @@ constexpr char hex_digits[] = "0123456789abcdef";
 // that no line ends in white space).
 std::string escape_byte(unsigned char c, bool last) {
     switch (c) {
-        case '\\': return "\\\\";
-        case '\n': return "\\n";
-        case '\r': return "\\r";
-        case '\t': return "\\t";
-        default: break;
+        case '\\':
+            return "\\\\";
+        case '\n':
+            return "\\n";
+        case '\r':
+            return "\\r";
+        case '\t':
+            return "\\t";
+        default:
+            break;
     }
     if (c > 0x20 && c < 0x7f) {
         return std::string(1, static_cast<char>(c));
@@ -35,15 +40,21 @@ std::string escape_byte(unsigned char c, bool last) {
 
 std::string level_name(EventLevel level) {
     switch (level) {
-        case EventLevel::debug: return "debug";
-        case EventLevel::info: return "info";
-        case EventLevel::warning: return "warning";
-        case EventLevel::error: return "error";
+        case EventLevel::debug:
+            return "debug";
+        case EventLevel::info:
+            return "info";
+        case EventLevel::warning:
+            return "warning";
+        case EventLevel::error:
+            return "error";
     }
     return "info";
 }
 
-std::string yes_no(bool value) { return value ? "yes" : "no"; }
+std::string yes_no(bool value) {
+    return value ? "yes" : "no";
+}
 
 std::string times(const Now& now) {
     return "mono=" + render_mono(now.mono) + " wall=" + render_wall(now.wall);
@@ -130,9 +141,13 @@ std::vector<std::string> body_chunks(std::string_view bytes) {
     return chunks;
 }
 
-std::string render_wall(WallTime wall) { return amz_date(wall); }
+std::string render_wall(WallTime wall) {
+    return amz_date(wall);
+}
 
-std::string render_mono(MonoTime mono) { return std::to_string(mono.count()) + "ms"; }
+std::string render_mono(MonoTime mono) {
+    return std::to_string(mono.count()) + "ms";
+}
 
 std::string render_input(const Input& input) {
     struct Visitor {
@@ -229,7 +244,9 @@ void Writer::close() {
     m_text += "\n" + render_report(m_seeder.report()) + "end\n";
 }
 
-void Writer::comment(std::string_view text) { m_text += "# " + escape(text) + "\n"; }
+void Writer::comment(std::string_view text) {
+    m_text += "# " + escape(text) + "\n";
+}
 
 }  // namespace detail
 
@@ -249,14 +266,13 @@ std::string render_config(const SeederConfig& config) {
     line("kms", detail::render_endpoint_or(config.kms, "default"));
     line("region", config.region ? escape(*config.region) : "none");
     // Credentials: the key id, and only the length of each secret.
-    line("credentials",
-         config.credentials
-             ? "access-key-id=" + escape(config.credentials->access_key_id) +
-                   " secret-access-key=placeholder(" +
-                   std::to_string(config.credentials->secret_access_key.size()) +
-                   ") session-token=placeholder(" +
-                   std::to_string(config.credentials->session_token.size()) + ")"
-             : "none");
+    line("credentials", config.credentials
+                            ? "access-key-id=" + escape(config.credentials->access_key_id) +
+                                  " secret-access-key=placeholder(" +
+                                  std::to_string(config.credentials->secret_access_key.size()) +
+                                  ") session-token=placeholder(" +
+                                  std::to_string(config.credentials->session_token.size()) + ")"
+                            : "none");
     line("custom-key-store-id",
          config.custom_key_store_id ? escape(*config.custom_key_store_id) : "none");
     line("kms-bytes", std::to_string(config.kms_bytes));
@@ -286,8 +302,9 @@ std::string render_report(const Report& report) {
     text += "report requests " + std::to_string(report.requests) + " retries " +
             std::to_string(report.retries) + "\n";
     for (const SourceReport& source : report.sources) {
-        text += "report source " + escape(source.source) + " bytes=" +
-                std::to_string(source.bytes) + " credit=" + std::to_string(source.credit_bits) +
+        text += "report source " + escape(source.source) +
+                " bytes=" + std::to_string(source.bytes) +
+                " credit=" + std::to_string(source.credit_bits) +
                 " applied=" + yes_no(source.applied) + "\n";
     }
     text += "report kms calls=" + std::to_string(report.kms.calls) +
@@ -297,8 +314,7 @@ std::string render_report(const Report& report) {
     }
     for (const ErrorReport& error : report.errors) {
         text += "report error " + (error.request.empty() ? "-" : escape(error.request)) + " " +
-                std::string(to_string(error.error.code)) + " " + escape(error.error.message) +
-                "\n";
+                std::string(to_string(error.error.code)) + " " + escape(error.error.message) + "\n";
     }
     return text;
 }
@@ -309,7 +325,8 @@ SeederConfig redact_config(const SeederConfig& config) {
         // The key id is not secret, but it names an account's user: keep "AKIA"/"ASIA".
         const std::string& id = config.credentials->access_key_id;
         const std::size_t kept = std::min<std::size_t>(4, id.size());
-        redacted.credentials->access_key_id = id.substr(0, kept) + std::string(id.size() - kept, 'X');
+        redacted.credentials->access_key_id =
+            id.substr(0, kept) + std::string(id.size() - kept, 'X');
         redacted.credentials->secret_access_key =
             Secret(std::string(config.credentials->secret_access_key.size(), 'x'));
         redacted.credentials->session_token =

@@ -38,7 +38,7 @@ std::string render_event(const Event& event);
 // Runs a Seeder and writes down its run as it goes: what replay and the recorder
 // have in common.
 class Writer final {
-public:
+  public:
     explicit Writer(const SeederConfig& config);
 
     // Renders the input, hands it to the Seeder, renders what comes out.
@@ -56,7 +56,7 @@ public:
     // Appends a comment line ("# " + text).
     void comment(std::string_view text);
 
-private:
+  private:
     void drain();
 
     Seeder m_seeder;

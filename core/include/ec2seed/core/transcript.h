@@ -148,7 +148,7 @@ std::string render_report(const Report& report);
 // The recorder never fails: an input that does not fit its copy of the run is
 // recorded all the same and marks the recording diverged.
 class TranscriptRecorder final {
-public:
+  public:
     explicit TranscriptRecorder(const SeederConfig& config);
     ~TranscriptRecorder();
     TranscriptRecorder(TranscriptRecorder&&) noexcept;
@@ -175,7 +175,7 @@ public:
     // The transcript so far (complete once finish() was called).
     std::string text() const;
 
-private:
+  private:
     struct State;
     std::unique_ptr<State> m_state;
 };
