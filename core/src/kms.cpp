@@ -54,7 +54,7 @@ constexpr std::array<std::string_view, 3> clock_skew_codes{
 
 // Codes the SDKs also count as clock skew, but which a wrong key or a wrong
 // signature produces too. KMS answers a skewed clock with InvalidSignatureException
-// and one of the messages below; any other message is a signing fault: fatal.
+// and one of the messages below; any other message is a signing fault.
 constexpr std::array<std::string_view, 3> signature_codes{
     "InvalidSignatureException",
     "SignatureDoesNotMatch",
@@ -96,13 +96,13 @@ ErrorKind classify(int status, std::string_view type, std::string_view message) 
     if (listed(clock_skew_codes, type)) {
         return ErrorKind::clock_skew;
     }
-    if (listed(signature_codes, type)) {
-        return starts_with_any(message, clock_skew_messages) ? ErrorKind::clock_skew
-                                                             : ErrorKind::fatal;
+    if (listed(signature_codes, type) && starts_with_any(message, clock_skew_messages)) {
+        return ErrorKind::clock_skew;
     }
 
-    // botocore _retry.json: 429 is throttling; 500, 502, 503, 504 are transient. Any
-    // other 5xx without a known code is treated as transient too.
+    // botocore _retry.json and standard.py: 429 is throttling; 500, 502, 503 and 504
+    // are transient whatever the code says. Any other 5xx is treated alike. Other
+    // signature errors (a wrong key) and every other code are fatal.
     if (status == 429) {
         return ErrorKind::throttling;
     }
