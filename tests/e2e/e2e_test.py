@@ -101,6 +101,7 @@ class EndToEnd(unittest.TestCase):
         """The emulator, started with the class's scenario on first use."""
         if self._emu is None:
             self._emu = RunningEmulator(scenario=self.scenario).start()
+            self.addCleanup(self._emu.stop)
         return self._emu
 
     def restart_emulator(self, scenario):
@@ -108,6 +109,7 @@ class EndToEnd(unittest.TestCase):
         if self._emu is not None:
             self._emu.stop()
         self._emu = RunningEmulator(scenario=scenario).start()
+        self.addCleanup(self._emu.stop)
 
     def run_ec2seed(self, *extra, deadline=15, env=None, kms=True, record=True,
                     report="json"):

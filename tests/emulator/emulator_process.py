@@ -7,6 +7,8 @@ end-to-end tests and the boot test share this).
       emu.served_kms()         # what KMS served, in order (needs served=True)
 """
 
+import atexit
+import ctypes
 import http.client
 import json
 import os
@@ -22,6 +24,13 @@ PYTHON = "/usr/bin/python3"
 
 # One CA for a whole test process: generating it costs a few openssl runs.
 _SHARED_TLS = tempfile.mkdtemp(prefix="ec2seed-emu-tls-")
+
+
+def _die_with_parent():
+    """In the emulator's process: SIGTERM when the test process goes away (a ctest
+    timeout kills the test; its emulator must not outlive it)."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
 
 
 def clean_environment(extra=None):
@@ -60,7 +69,9 @@ class RunningEmulator:
             command += ["--served-file", os.path.join(self.state_dir, "served.jsonl")]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True,
-                                        env=clean_environment())
+                                        env=clean_environment(),
+                                        preexec_fn=_die_with_parent)
+        atexit.register(self.stop)
         line = self.process.stdout.readline()
         if not line:
             error = self.process.stderr.read()

@@ -94,6 +94,7 @@ def generate_random(emu, count=32, connection=None, **signing):
 class ImdsTokenRules(unittest.TestCase):
     def setUp(self):
         self.emu = RunningEmulator().start()
+        self.addCleanup(self.emu.stop)
         self.imds = Imds(self.emu)
 
     def tearDown(self):
@@ -154,6 +155,7 @@ class ImdsTokenRules(unittest.TestCase):
 class ImdsContent(unittest.TestCase):
     def setUp(self):
         self.emu = RunningEmulator().start()
+        self.addCleanup(self.emu.stop)
         self.imds = Imds(self.emu)
         self.token = self.imds.token()
 
@@ -209,6 +211,7 @@ class ImdsContent(unittest.TestCase):
 class KmsSignature(unittest.TestCase):
     def setUp(self):
         self.emu = RunningEmulator().start()
+        self.addCleanup(self.emu.stop)
 
     def tearDown(self):
         self.assertEqual(self.emu.stop(), 0)
@@ -315,6 +318,7 @@ class KmsSignature(unittest.TestCase):
 class Faults(unittest.TestCase):
     def setUp(self):
         self.emu = RunningEmulator().start()
+        self.addCleanup(self.emu.stop)
 
     def tearDown(self):
         self.emu.stop()
