@@ -281,6 +281,9 @@ class HappyPath(EndToEnd):
         puts = self.imds_requests(TOKEN_PATH)
         self.assertEqual(len(puts), 1)
         self.assertEqual(puts[0]["method"], "PUT")
+        headers = {name.lower(): value for name, value in puts[0]["headers"]}
+        self.assertEqual(headers.get("x-aws-ec2-metadata-token-ttl-seconds"), "21600")
+        self.assertNotIn("x-forwarded-for", headers)
         gets = [r for r in self.imds_requests() if r["method"] == "GET"]
         self.assertTrue(gets)
         for request in gets:
