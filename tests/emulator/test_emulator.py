@@ -196,6 +196,13 @@ class ImdsContent(unittest.TestCase):
         self.assertNotIn(self.emu.secrets["secret_access_key"],
                          json.dumps(self.emu.served()))
 
+    def test_head_has_no_body(self):
+        status, body, response = self.imds.call("HEAD", "/latest/meta-data/mac",
+                                                {"X-aws-ec2-metadata-token": self.token})
+        self.assertEqual((status, body), (200, b""))
+        self.assertEqual(response.getheader("Content-Length"), "17")
+        self.assertEqual(self.imds.get("/latest/meta-data/mac", self.token)[0], 200)
+
     def test_no_role(self):
         self.emu.control("POST", "/config", {"role": None})
         self.assertEqual(self.imds.get(ROLE_PATH, self.token)[0], 404)

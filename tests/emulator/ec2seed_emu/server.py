@@ -258,7 +258,8 @@ class ServiceHandler(http.server.BaseHTTPRequestHandler):
         head.append("Content-Length: %d" % len(response.body))
         if self.close_connection:
             head.append("Connection: close")
-        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body
+        body = b"" if self.command == "HEAD" else response.body  # HEAD: headers only
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
         try:
             if kind == "body" and fault.get("body") == "truncated":
