@@ -329,12 +329,17 @@ std::variant<Input, LineError> parse_input(std::string_view text) {
 std::optional<LineError> parse_response_line(std::string_view text, HttpResponse& response) {
     const bool secret = text.substr(0, 14) == "secret-header ";
     if (secret || text.substr(0, 7) == "header ") {
+        // "Name: value", or "Name:" for an empty value.
         const std::string_view rest = text.substr(secret ? 14 : 7);
-        const std::size_t colon = rest.find(": ");
-        const auto name =
-            colon == std::string_view::npos ? std::nullopt : unescape(rest.substr(0, colon));
-        const auto value =
-            colon == std::string_view::npos ? std::nullopt : unescape(rest.substr(colon + 2));
+        const std::size_t colon = rest.find(':');
+        const std::string_view after =
+            colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+        const bool well_formed = colon != std::string_view::npos &&
+                                 (after.empty() || (after.size() > 1 && after[0] == ' '));
+        const auto name = well_formed ? unescape(rest.substr(0, colon)) : std::nullopt;
+        const auto value = !well_formed    ? std::nullopt
+                           : after.empty() ? std::optional<std::string>("")
+                                           : unescape(after.substr(1));
         if (!name || !value) {
             return LineError{"malformed header line"};
         }

@@ -56,6 +56,11 @@ std::string yes_no(bool value) {
     return value ? "yes" : "no";
 }
 
+// " text", or nothing for empty text: no line ends in a space.
+std::string with_space(const std::string& text) {
+    return text.empty() ? text : " " + text;
+}
+
 std::string times(const Now& now) {
     return "mono=" + render_mono(now.mono) + " wall=" + render_wall(now.wall);
 }
@@ -63,8 +68,13 @@ std::string times(const Now& now) {
 void append_headers(std::string& text, std::string_view prefix,
                     const std::vector<HttpHeader>& headers) {
     for (const HttpHeader& header : headers) {
-        text += std::string(prefix) + (header.sensitive ? "secret-header " : "header ") +
-                escape(header.name) + ": " + escape(header.value) + "\n";
+        // A ':' in a name is escaped, so the first ':' ends the name.
+        std::string name = escape(header.name);
+        for (std::size_t at = name.find(':'); at != std::string::npos; at = name.find(':')) {
+            name.replace(at, 1, "\\x3a");
+        }
+        text += std::string(prefix) + (header.sensitive ? "secret-header " : "header ") + name +
+                ":" + with_space(escape(header.value)) + "\n";
     }
 }
 
@@ -189,7 +199,7 @@ std::string render_command(const Command& command) {
 }
 
 std::string render_event(const Event& event) {
-    return "out event " + level_name(event.level) + " " + escape(event.message) + "\n";
+    return "out event " + level_name(event.level) + with_space(escape(event.message)) + "\n";
 }
 
 Writer::Writer(const SeederConfig& config) : m_seeder(config), m_text(render_config(config)) {}
@@ -314,7 +324,8 @@ std::string render_report(const Report& report) {
     }
     for (const ErrorReport& error : report.errors) {
         text += "report error " + (error.request.empty() ? "-" : escape(error.request)) + " " +
-                std::string(to_string(error.error.code)) + " " + escape(error.error.message) + "\n";
+                std::string(to_string(error.error.code)) +
+                detail::with_space(escape(error.error.message)) + "\n";
     }
     return text;
 }
