@@ -26,6 +26,7 @@ connection carried which request. Each path is one server behaviour:
   /truncated             a body shorter than its Content-Length, then close
   /bad-chunk             a chunk size that is not hex
   /close-after           a normal keep-alive response, then closes the connection
+  /huge-headers          a header section of about 70 KiB
   /stats                 JSON: connections accepted and requests read on this port
 """
 
@@ -229,6 +230,11 @@ class Handler(socketserver.BaseRequestHandler):
         if path == "/close-after":
             self.send(_response(200, "OK", [conn, ("Content-Length", 2)], b"ok"))
             return False
+
+        if path == "/huge-headers":
+            filler = [("X-Filler-%d" % i, "f" * 1000) for i in range(70)]
+            self.send(_response(200, "OK", [conn] + filler + [("Content-Length", 0)]))
+            return True
 
         if path == "/stats":
             stats = self.server.stats

@@ -313,6 +313,14 @@ TEST_P(TransportTest, BodyAtTheCapIsAcceptedAndOneMoreByteIsNot) {
     }
 }
 
+TEST_P(TransportTest, OversizedHeaderSectionIsMalformed) {
+    auto transport = make();
+
+    const Completion done = run_one(*transport, request("/huge-headers"));
+
+    EXPECT_EQ(error_of(done), TransportError::malformed_response);
+}
+
 // ---- Concurrency and connection reuse
 
 TEST_P(TransportTest, RequestsInFlightTogetherAreServedAtOnce) {
@@ -384,7 +392,44 @@ TEST_P(TransportTest, ConnectionTheServerClosedIsReplacedNotReported) {
     EXPECT_NE(connection_id(response_of(second)), connection_id(response_of(first)));
 }
 
+TEST_P(TransportTest, RequestDroppedOnAReusedConnectionIsSentOnceMore) {
+    auto transport = make();
+
+    const Completion opened = run_one(*transport, request("/echo"));
+    const Completion dropped = run_one(*transport, request("/drop"));
+
+    EXPECT_EQ(response_of(opened).status, 200);
+    EXPECT_EQ(error_of(dropped), TransportError::connection_reset);
+    // echo, drop on the reused connection, drop again on a fresh one, stats.
+    const HttpResponse stats = response_of(run_one(*transport, request("/stats")));
+    EXPECT_EQ(boost::json::parse(body_view(stats)).at("requests").as_int64(), 4);
+}
+
+TEST_P(TransportTest, ResponseCutShortOnAReusedConnectionIsNotSentAgain) {
+    auto transport = make();
+
+    const Completion opened = run_one(*transport, request("/echo"));
+    const Completion truncated = run_one(*transport, request("/truncated"));
+
+    EXPECT_EQ(response_of(opened).status, 200);
+    EXPECT_EQ(error_of(truncated), TransportError::malformed_response);
+    // echo, truncated once, stats.
+    const HttpResponse stats = response_of(run_one(*transport, request("/stats")));
+    EXPECT_EQ(boost::json::parse(body_view(stats)).at("requests").as_int64(), 3);
+}
+
 // ---- Deadlines and failures
+
+TEST_P(TransportTest, WaitWithNothingInFlightSleepsUntilTheGivenTime) {
+    auto transport = make();
+    const MonoTime until = m_clock.now() + MonoTime{200};
+
+    const std::vector<Completion> done = transport->wait(until);
+
+    EXPECT_TRUE(done.empty());
+    EXPECT_GE(m_clock.now(), until);
+    EXPECT_EQ(transport->in_flight(), 0u);
+}
 
 TEST_P(TransportTest, SilentServerTimesOutAtTheDeadlineNotBefore) {
     auto transport = make();

@@ -21,7 +21,10 @@
 namespace ec2seed::transport {
 
 struct TlsOptions {
-    // PEM file of trusted CAs; unset: the system trust store (/etc/ssl/certs).
+    // PEM file of trusted CAs, trusted alone; unset: the system trust store
+    // (/etc/ssl/certs/ca-certificates.crt). Neither transport reads SSL_CERT_FILE,
+    // SSL_CERT_DIR or CURL_CA_BUNDLE: the environment does not change what is trusted.
+    // A bundle that cannot be read makes every https request fail with tls_failure.
     std::optional<std::string> ca_bundle;
 };
 
@@ -39,10 +42,14 @@ public:
     virtual ~Transport() = default;
 
     // Starts sending request. Its deadline and max_response_bytes bind the transport.
+    // Never fails here: a request that cannot start (deadline already passed, name
+    // not resolved, connection refused at once) completes with its TransportError at
+    // the next wait(). Proxies are never used and redirects never followed.
     virtual void submit(HttpRequest request) = 0;
 
     // Blocks until at least one request completes or the monotonic time `until`
-    // passes; returns the completions (possibly none).
+    // passes; returns the completions (possibly none). With nothing in flight it
+    // simply sleeps until `until`. The caller hands each completion to the core.
     virtual std::vector<Completion> wait(MonoTime until) = 0;
 
     // Requests submitted and not yet completed.
@@ -52,6 +59,8 @@ public:
     virtual std::string_view name() const = 0;
 };
 
+// Both keep `clock` by reference: it must outlive the transport. Neither touches a
+// TLS library or a random source until the first https request.
 std::unique_ptr<Transport> make_native_transport(const MonotonicClock& clock, TlsOptions tls);
 #if EC2SEED_WITH_CURL
 std::unique_ptr<Transport> make_curl_transport(const MonotonicClock& clock, TlsOptions tls);
