@@ -64,7 +64,8 @@ bool valid_instance_id(std::string_view text) {
 }
 
 // Region names are "<area>-<words...>-<number>": "us-east-1", "us-gov-west-1",
-// "cn-northwest-1". They end up in a host name, so nothing else gets through.
+// "cn-northwest-1", "eusc-de-east-1" (the area has 2 to 4 letters). They end up
+// in a host name, so nothing else gets through.
 bool valid_region(std::string_view text) {
     constexpr std::size_t max_region = 32;
     if (text.size() > max_region) {
@@ -80,8 +81,8 @@ bool valid_region(std::string_view text) {
         if (part.empty()) {
             return false;
         }
-        if (parts == 0 &&
-            (part.size() != 2 || !std::all_of(part.begin(), part.end(), is_lower_alpha))) {
+        if (parts == 0 && (part.size() < 2 || part.size() > 4 ||
+                           !std::all_of(part.begin(), part.end(), is_lower_alpha))) {
             return false;
         }
         if (parts > 0 && !last && !std::all_of(part.begin(), part.end(), is_lower_alpha)) {

@@ -131,6 +131,9 @@ bool is_printable_ascii(std::string_view text) {
 
 Endpoint default_endpoint(std::string_view region) {
     // botocore data/endpoints.json: the partitions' regionRegex and dnsSuffix.
+    // TODO(a botocore that lists them): partitions newer than python3-botocore 1.29
+    // (the European Sovereign Cloud's eusc-*) fall back to amazonaws.com;
+    // --kms-endpoint names their endpoint meanwhile.
     std::string_view suffix = "amazonaws.com";
     if (region.substr(0, 3) == "cn-") {
         suffix = "amazonaws.com.cn";

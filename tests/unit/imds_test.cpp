@@ -177,8 +177,9 @@ TEST(ImdsMac, RejectsMoreThanItsBound) {
 // placement/region.
 
 TEST(ImdsRegion, AcceptsRegionNames) {
-    for (const std::string_view body : {"us-east-1", "eu-central-2", "us-gov-west-1",
-                                        "cn-northwest-1", "us-isob-east-1", "ap-southeast-4\n"}) {
+    for (const std::string_view body :
+         {"us-east-1", "eu-central-2", "us-gov-west-1", "cn-northwest-1", "us-isob-east-1",
+          "eusc-de-east-1", "ap-southeast-4\n"}) {
         EXPECT_TRUE(parse_region(body)) << body;
     }
     EXPECT_EQ(parse_region("eu-west-1\n").value(), "eu-west-1");
@@ -186,8 +187,8 @@ TEST(ImdsRegion, AcceptsRegionNames) {
 
 TEST(ImdsRegion, RejectsWhatIsNotARegionName) {
     for (const std::string_view body :
-         {"", "us-east", "us-east-1a", "US-EAST-1", "use-east-1", "u-east-1", "us--1", "us-east-",
-          "-us-east-1", "us-east-1.evil.example", "us-east-1/x", "us-east-x", "us-1",
+         {"", "us-east", "us-east-1a", "US-EAST-1", "useast-east-1", "u-east-1", "us--1",
+          "us-east-", "-us-east-1", "us-east-1.evil.example", "us-east-1/x", "us-east-x", "us-1",
           "us-a-very-very-long-region-name-1"}) {
         EXPECT_EQ(rejection(parse_region(body)), ErrorCode::bad_region) << body;
     }
