@@ -27,9 +27,12 @@
 // ec2seed trusts, as with the native transport. With --ca-bundle only that file is
 // trusted (CURLOPT_CAPATH is cleared).
 #include <curl/curl.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <map>
@@ -38,6 +41,8 @@
 #include <optional>
 #include <string>
 #include <utility>
+
+#include <botan/mem_ops.h>
 
 #include "ec2seed/transport/http_wire.h"
 #include "ec2seed/transport/transport.h"
@@ -213,12 +218,59 @@ TransportError to_transport_error(const CurlExchange& exchange, CURLcode code) {
     }
 }
 
+// libcurl's own copies of what it sends and receives (the IMDS token and session
+// token in its header buffers, role credentials and KMS plaintext in its receive
+// buffer) are wiped before their memory goes back to the allocator.
+// TODO(an SSL_CTX hook setting SSL_OP_CLEANSE_PLAINTEXT): OpenSSL's record buffers
+// are freed unwiped.
+void wipe_and_free(void* memory) {
+    if (memory != nullptr) {
+        Botan::secure_scrub_memory(memory, malloc_usable_size(memory));
+        std::free(memory);
+    }
+}
+
+void* allocate(std::size_t size) {
+    return std::malloc(size);
+}
+
+void* allocate_zeroed(std::size_t count, std::size_t size) {
+    return std::calloc(count, size);
+}
+
+// Moves to a new block instead of growing in place, so the old one is wiped.
+void* reallocate(void* memory, std::size_t size) {
+    if (memory == nullptr) {
+        return std::malloc(size);
+    }
+
+    void* const moved = std::malloc(size == 0 ? 1 : size);
+    if (moved == nullptr) {
+        return nullptr;
+    }
+    std::memcpy(moved, memory, std::min(size, malloc_usable_size(memory)));
+    wipe_and_free(memory);
+    return moved;
+}
+
+char* duplicate(const char* text) {
+    const std::size_t size = std::strlen(text) + 1;
+    auto* const copy = static_cast<char*>(std::malloc(size));
+    if (copy != nullptr) {
+        std::memcpy(copy, text, size);
+    }
+    return copy;
+}
+
 // curl_global_init once per process; never cleaned up, as the process is short-lived
 // and another transport may be made later in it.
 bool curl_ready() {
     static std::once_flag once;
     static bool ready = false;
-    std::call_once(once, [] { ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; });
+    std::call_once(once, [] {
+        ready = curl_global_init_mem(CURL_GLOBAL_DEFAULT, &allocate, &wipe_and_free, &reallocate,
+                                     &duplicate, &allocate_zeroed) == CURLE_OK;
+    });
     return ready;
 }
 
