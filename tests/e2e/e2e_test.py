@@ -112,12 +112,14 @@ class EndToEnd(unittest.TestCase):
         self.addCleanup(self._emu.stop)
 
     def run_ec2seed(self, *extra, deadline=15, env=None, kms=True, record=True,
-                    report="json"):
+                    report="json", imds_flag=True):
         sink = os.path.join(self.work, "sink-%d.jsonl" % time.monotonic_ns())
         record_path = os.path.join(self.work, "record-%d.txt" % time.monotonic_ns())
-        command = [BINARY, "--imds-endpoint", self.emu.imds_url, "--ca-bundle", self.emu.ca,
+        command = [BINARY, "--ca-bundle", self.emu.ca,
                    "--transport", TRANSPORT, "--sink", "file:" + sink, "--report", report,
                    "--deadline", str(deadline), "-v"]
+        if imds_flag:
+            command += ["--imds-endpoint", self.emu.imds_url]
         if kms:
             command += ["--kms-endpoint", self.emu.kms_url]
         if record:
@@ -340,6 +342,32 @@ class HappyPath(EndToEnd):
                                     "AWS_SECRET_ACCESS_KEY": secrets["secret_access_key"],
                                     "AWS_SESSION_TOKEN": secrets["session_token"]})
         self.assert_complete(run)
+
+    def test_number_of_bytes_and_custom_key_store_sent(self):
+        self.run_ec2seed("--kms-bytes", "100", "--custom-key-store-id", "cks-1234567890abcdef0")
+        bodies = [json.loads(r["body"]) for r in self.kms_requests()]
+        self.assertEqual(bodies, [{"NumberOfBytes": 100,
+                                   "CustomKeyStoreId": "cks-1234567890abcdef0"}])
+
+    def test_imds_endpoint_from_environment(self):
+        run = self.run_ec2seed(imds_flag=False,
+                               env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": self.emu.imds_url})
+        self.assert_complete(run)
+        self.assertTrue(self.imds_requests(), "the IMDS endpoint variable was not used")
+
+    def test_region_from_environment_wins_over_imds(self):
+        # KMS here serves us-east-1 only: a request scoped to AWS_REGION's region fails.
+        run = self.run_ec2seed(env={"AWS_REGION": "eu-north-1"})
+        self.assertEqual([r["verdict"] for r in self.kms_requests()][:1], ["scope-region"])
+        self.assert_phase1_kept_phase2_failed(run)
+
+    def test_skip_metadata_still_uses_imds_for_credentials(self):
+        run = self.run_ec2seed("--skip-metadata")
+        self.assertEqual(run.report["outcome"], "complete", run.describe())
+        for source in METADATA:
+            self.assertEqual(run.sink_for(source), [], source)
+        self.assert_kms_bytes_are_the_good_ones_served(run)
+        self.assertEqual(len(run.sink_bytes(KMS_SOURCE)), 1024)
 
     def test_skip_kms_is_phase1_only(self):
         run = self.run_ec2seed("--skip-kms")

@@ -230,6 +230,8 @@ class KmsService:
 class KmsHandler(ServiceHandler):
     """Answers POST / with X-Amz-Target TrentService.GenerateRandom."""
 
+    log_body = True  # {"NumberOfBytes": N}: the request body holds no secret
+
     def answer(self, request):
         request_id = str(uuid.uuid4())
         try:

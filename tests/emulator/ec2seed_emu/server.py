@@ -119,6 +119,7 @@ class ServiceHandler(http.server.BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = 30  # idle keep-alive connections close after this
+    log_body = False  # whether request bodies (never secret for this service) are logged
     server_version = "ec2seed-emulator"
     sys_version = ""
 
@@ -227,6 +228,8 @@ class ServiceHandler(http.server.BaseHTTPRequestHandler):
                  "headers": common.mask_headers(headers), "request_bytes": len(request.body),
                  "status": response.status, "verdict": response.verdict,
                  "fault": kind}
+        if self.log_body:
+            entry["body"] = request.body[:512].decode("utf-8", "replace")
 
         if kind == "latency":
             self.app.stop.wait(float(fault.get("seconds", 1.0)))
