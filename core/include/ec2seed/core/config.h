@@ -26,7 +26,9 @@ enum class ImdsV1Policy : std::uint8_t {
     never,  // IMDSv2 only (AWS_EC2_METADATA_V1_DISABLED)
 };
 
-// Bits credited per source. A source absent from the map credits 0.
+// Bits credited per metadata source (the imds/* names of entropy.h). A source
+// absent from the map credits 0. KMS plaintext is not in the map: the seeder
+// always credits it 8 bits a byte.
 struct CreditPolicy {
     std::map<std::string, std::uint32_t> bits;
 
