@@ -22,7 +22,7 @@ std::string base64_encode(std::span<const std::uint8_t> bytes);
 Result<SecureBytes> base64_decode_strict(std::string_view text, std::size_t max_input);
 
 // Decodes text wrapped in lines, as IMDS serves the identity document signature:
-// CR, LF, space and tab between groups are skipped; everything else is strict.
+// CR, LF, space and tab are skipped wherever they stand; everything else is strict.
 // Errors: as base64_decode_strict.
 Result<SecureBytes> base64_decode_wrapped(std::string_view text, std::size_t max_input);
 

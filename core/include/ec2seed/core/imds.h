@@ -39,10 +39,11 @@ inline constexpr std::string_view document_path = "/latest/dynamic/instance-iden
 inline constexpr std::string_view roles_path = "/latest/meta-data/iam/security-credentials/";
 
 // PUT /latest/api/token with the TTL header. id, label and deadline are left for
-// the caller. Precondition: ttl within [min_token_ttl, max_token_ttl].
+// the caller. A ttl outside [min_token_ttl, max_token_ttl] is clamped into it.
 HttpRequest token_request(const Endpoint& endpoint, std::uint32_t ttl_seconds);
 
-// GET path, with X-aws-ec2-metadata-token when token is non-empty (IMDSv1 when empty).
+// GET path, with X-aws-ec2-metadata-token when token is non-empty (IMDSv1 when empty),
+// and max_response_bytes set to the bound of the parser for that path.
 HttpRequest get_request(const Endpoint& endpoint, std::string_view path, const Secret& token);
 
 // The token: printable ASCII, no white space inside, 1..max_token_bytes.
