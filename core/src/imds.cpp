@@ -185,6 +185,8 @@ HttpRequest get_request(const Endpoint& endpoint, std::string_view path, const S
     request.method = "GET";
     request.target = std::string(path);
     if (!token.empty()) {
+        // TODO(a wiped value type in HttpHeader): this copy of the token is a plain
+        // std::string, freed without wiping; only the sensitive flag protects it.
         request.headers.push_back({"X-aws-ec2-metadata-token", std::string(token.reveal()), true});
     }
 
