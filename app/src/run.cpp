@@ -2,12 +2,18 @@
 // clocks.
 #include "ec2seed/app/run.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <thread>
+#include <utility>
 
 namespace ec2seed::app {
 namespace {
@@ -50,6 +56,54 @@ std::string request_line(const RequestInFlight& request, const transport::Comple
     return line;
 }
 
+// The --record file: created (mode 0600) before anything is sent, so that a path
+// that cannot be written is a usage error; filled when the run ends.
+class RecordFile {
+  public:
+    static Result<RecordFile> create(const std::string& path) {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            return Error{ErrorCode::bad_config, "open " + path + ": " + std::strerror(errno)};
+        }
+
+        // An existing file keeps its mode under O_CREAT: the transcript is as private.
+        ::fchmod(fd, 0600);
+        return RecordFile(fd, path);
+    }
+
+    RecordFile(RecordFile&& other) noexcept
+        : m_fd(std::exchange(other.m_fd, -1)), m_path(std::move(other.m_path)) {}
+    RecordFile& operator=(RecordFile&&) = delete;
+    RecordFile(const RecordFile&) = delete;
+    RecordFile& operator=(const RecordFile&) = delete;
+    ~RecordFile() {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+    }
+
+    Status write(std::string_view text) {
+        while (!text.empty()) {
+            const ssize_t written = ::write(m_fd, text.data(), text.size());
+            if (written < 0 && errno == EINTR) {
+                continue;
+            }
+            if (written <= 0) {
+                return Error{ErrorCode::bad_config,
+                             "write " + m_path + ": " + std::strerror(written < 0 ? errno : EIO)};
+            }
+            text.remove_prefix(static_cast<std::size_t>(written));
+        }
+        return ok();
+    }
+
+  private:
+    RecordFile(int fd, std::string path) : m_fd(fd), m_path(std::move(path)) {}
+
+    int m_fd;
+    std::string m_path;
+};
+
 void drain_events(Seeder& seeder, Logger& log) {
     while (auto event = seeder.poll_event()) {
         log.log(log_level(event->level), event->message);
@@ -79,12 +133,17 @@ std::uint64_t jitter_seed_from_clock() {
 }
 
 void drive(Seeder& seeder, transport::Transport& transport, transport::EntropySink& sink,
-           const transport::MonotonicClock& clock, Logger& log, MonoTime overall_deadline) {
+           const transport::MonotonicClock& clock, Logger& log, MonoTime overall_deadline,
+           transcript::TranscriptRecorder* recorder) {
     std::map<RequestId, RequestInFlight> in_flight;
     const MonoTime give_up = clock.now() + overall_deadline + driver_grace;
 
     sink.begin();
-    seeder.start(clock.both());
+    const Now started = clock.both();
+    seeder.start(started);
+    if (recorder != nullptr) {
+        recorder->on_start(started);
+    }
 
     while (!seeder.finished()) {
         // Commands: requests go out, additions are made and answered at once.
@@ -99,7 +158,11 @@ void drive(Seeder& seeder, transport::Transport& transport, transport::EntropySi
                 if (!result.applied) {
                     log.log(LogLevel::error, addition.source + ": not added: " + result.reason);
                 }
-                seeder.handle_entropy_result(addition.id, result, clock.both());
+                const Now at = clock.both();
+                seeder.handle_entropy_result(addition.id, result, at);
+                if (recorder != nullptr) {
+                    recorder->on_entropy_result(addition.id, result, at);
+                }
             }
         }
         drain_events(seeder, log);
@@ -126,17 +189,28 @@ void drive(Seeder& seeder, transport::Transport& transport, transport::EntropySi
                     in_flight.erase(it);
                 }
                 if (auto* response = std::get_if<HttpResponse>(&done.outcome)) {
-                    seeder.handle_response(done.id, std::move(*response), at);
+                    if (recorder != nullptr) {
+                        seeder.handle_response(done.id, *response, at);
+                        recorder->on_response(done.id, *response, at);
+                    } else {
+                        seeder.handle_response(done.id, std::move(*response), at);
+                    }
                 } else {
-                    seeder.handle_transport_error(done.id, std::get<TransportError>(done.outcome),
-                                                  at);
+                    const auto error = std::get<TransportError>(done.outcome);
+                    seeder.handle_transport_error(done.id, error, at);
+                    if (recorder != nullptr) {
+                        recorder->on_transport_error(done.id, error, at);
+                    }
                 }
             }
         }
 
         // A spurious or early call does nothing: the Seeder checks the time itself.
-        if (deadline && clock.now() >= *deadline) {
-            seeder.handle_timeout(clock.both());
+        if (const Now at = clock.both(); deadline && at.mono >= *deadline) {
+            seeder.handle_timeout(at);
+            if (recorder != nullptr) {
+                recorder->on_timeout(at);
+            }
         }
     }
 
@@ -197,6 +271,16 @@ int run_command(std::span<const std::string> args, RunContext& context) {
         return exit_usage;
     }
 
+    std::optional<RecordFile> record;
+    if (options.record_path) {
+        auto opened = RecordFile::create(*options.record_path);
+        if (!opened) {
+            log.log(LogLevel::error, "--record: " + opened.error().message);
+            return exit_usage;
+        }
+        record.emplace(std::move(opened).value());
+    }
+
     // The transport initialises no TLS library until the first https request.
     const transport::MonotonicClock clock;
     auto transport = context.make_transport(options, clock);
@@ -206,10 +290,28 @@ int run_command(std::span<const std::string> args, RunContext& context) {
     }
 
     Seeder seeder(options.seeder);
-    drive(seeder, **transport, **sink, clock, log, options.seeder.overall_deadline);
+    std::optional<transcript::TranscriptRecorder> recorder;
+    if (record) {
+        recorder.emplace(options.seeder);
+    }
+    drive(seeder, **transport, **sink, clock, log, options.seeder.overall_deadline,
+          recorder ? &*recorder : nullptr);
 
     RunSummary summary{seeder.report(), std::string((*transport)->name()), (*sink)->kind(),
                        (*sink)->kernel_report(), (*sink)->warnings()};
+    if (recorder) {
+        recorder->finish(seeder.report());
+        if (auto written = record->write(recorder->text()); !written) {
+            log.log(LogLevel::error, "--record: " + written.error().message);
+            summary.warnings.push_back("--record: " + written.error().message);
+        }
+        if (recorder->diverged()) {
+            const std::string note = "the recording in " + *options.record_path +
+                                     " took another path than the run (see its comments)";
+            log.log(LogLevel::warning, note);
+            summary.warnings.push_back(note);
+        }
+    }
     *context.out << (options.report == ReportFormat::json ? format_json_report(summary)
                                                           : format_text_report(summary));
     context.out->flush();

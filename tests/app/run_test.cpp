@@ -1,11 +1,13 @@
 // The driver with the real Seeder over an in-process IMDS + KMS stand-in: exit
 // statuses, the report on stdout, the logs on stderr, the exact bytes a file sink
 // receives, and that a usage error sends nothing.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -379,6 +381,51 @@ TEST(Run, SkipMetadataAddsOnlyKmsBytes) {
     for (const auto& source : report.at("sources").as_array()) {
         EXPECT_EQ(source.at("source").as_string(), "kms/generate-random");
     }
+}
+
+TEST(Run, RecordWritesAPrivateTranscriptThatReplaysAndHoldsNoSecret) {
+    FakeAws aws;
+    const TempDir dir;
+    const std::string path = dir.file("run.transcript");
+    const mode_t old_umask = ::umask(0);
+
+    const auto result =
+        run({"--sink", "dry-run", "--record", path, "--kms-bytes", "16"}, std::ref(aws));
+    ::umask(old_umask);
+
+    ASSERT_EQ(result.status, 0) << result.err;
+    struct stat info {};
+    ASSERT_EQ(::stat(path.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 07777, 0600u);
+
+    std::ifstream in(path);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("ec2seed-transcript 1\n"), std::string::npos);
+    expect_no_secret(text);
+    for (const auto value : {instance_id, local_ipv4, mac}) {
+        EXPECT_EQ(text.find(value), std::string::npos) << value;
+    }
+    const auto kms = kms_bytes(1, 16);
+    EXPECT_EQ(text.find(Botan::hex_encode(kms.data(), kms.size(), false)), std::string::npos);
+    EXPECT_EQ(text.find(Botan::base64_encode(kms.data(), kms.size())), std::string::npos);
+
+    const auto parsed = transcript::parse(text);
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+    const auto difference =
+        transcript::first_difference(transcript::strip_comments(text), transcript::replay(*parsed));
+    EXPECT_FALSE(difference.has_value()) << *difference;
+}
+
+TEST(Run, UnwritableRecordIsAUsageError) {
+    FakeAws aws;
+    const TempDir dir;
+
+    const auto result =
+        run({"--sink", "dry-run", "--record", dir.file("missing/run.transcript")}, std::ref(aws));
+
+    EXPECT_EQ(result.status, exit_usage);
+    EXPECT_EQ(result.transports_made, 0);
+    EXPECT_NE(result.err.find("--record: open "), std::string::npos) << result.err;
 }
 
 TEST(Run, JitterSeedsDiffer) {

@@ -17,6 +17,7 @@
 #include "ec2seed/app/options.h"
 #include "ec2seed/app/report_output.h"
 #include "ec2seed/core/seeder.h"
+#include "ec2seed/core/transcript.h"
 #include "ec2seed/transport/clock.h"
 #include "ec2seed/transport/entropy_sink.h"
 #include "ec2seed/transport/transport.h"
@@ -46,9 +47,11 @@ RunContext process_context();
 std::uint64_t jitter_seed_from_clock();
 
 // Drives seeder to its end over transport and sink; returns when it finished or
-// the run overran its deadline by a grace period.
+// the run overran its deadline by a grace period. When recorder is set, it sees
+// every input the Seeder sees, with the same times.
 void drive(Seeder& seeder, transport::Transport& transport, transport::EntropySink& sink,
-           const transport::MonotonicClock& clock, Logger& log, MonoTime overall_deadline);
+           const transport::MonotonicClock& clock, Logger& log, MonoTime overall_deadline,
+           transcript::TranscriptRecorder* recorder = nullptr);
 
 // The whole command. Returns the exit status: 0 complete, 3 partial, 1 failed,
 // 2 usage or configuration error (nothing sent).
