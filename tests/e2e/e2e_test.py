@@ -188,6 +188,8 @@ class EndToEnd(unittest.TestCase):
             secrets["imds token %d" % index] = token
         for entry in self.emu.served_kms():
             plaintext = bytes.fromhex(entry["plaintext_hex"])
+            if not any(plaintext):
+                continue  # all zero (a broken reply) holds no secret; a recording keeps it
             secrets["plaintext %s hex" % entry["request_id"]] = plaintext.hex()
             secrets["plaintext %s HEX" % entry["request_id"]] = plaintext.hex().upper()
             secrets["plaintext %s base64" % entry["request_id"]] = \
