@@ -28,4 +28,4 @@ cmake -S . -B build/clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEC2SEED_WERROR=ON 
 cmake --build build/clang -j "$jobs"
 
 echo "== clang 14 tests under sanitizers, and fuzz smoke runs"
-ctest --test-dir build/clang --output-on-failure -j "$jobs" -LE "e2e|boot"
+ctest --test-dir build/clang --output-on-failure -j "$jobs" -LE "e2e|boot|emulator"
