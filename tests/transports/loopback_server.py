@@ -11,7 +11,8 @@ started it has ended) or after five minutes, whichever comes first.
 Every connection gets a number, sent back as X-Connection-Id, so that tests see which
 connection carried which request. Each path is one server behaviour:
 
-  /echo                  200, JSON of the request: method, target, headers, body
+  /echo                  200, JSON of the request: method, target, headers, body,
+                         and the TLS server name the client sent (null if none)
   /barrier?key=K&n=N     answers only once N requests with key K are here at once
                          (504 if they are not within three seconds)
   /bytes?n=N&mode=M      N body bytes framed by M: length, chunked or close
@@ -114,11 +115,13 @@ class Handler(socketserver.BaseRequestHandler):
         with stats.lock:
             stats.connections += 1
         sock = self.request
+        _handshake.server_name = None
         if self.server.tls_context is not None:
             try:
                 sock = self.server.tls_context.wrap_socket(sock, server_side=True)
             except (ssl.SSLError, OSError):
                 return
+        self.server_name = _handshake.server_name
         self.sock = sock
         rfile = sock.makefile("rb")
         try:
@@ -150,7 +153,8 @@ class Handler(socketserver.BaseRequestHandler):
 
         if path == "/echo":
             payload = json.dumps({"method": method, "target": target, "headers": headers,
-                                  "body": body.decode("latin-1")}).encode()
+                                  "body": body.decode("latin-1"),
+                                  "server_name": self.server_name}).encode()
             self.send(_response(200, "OK", [conn, ("Content-Type", "application/json"),
                                             ("Content-Length", len(payload))], payload))
             return True
@@ -261,9 +265,18 @@ class Server(socketserver.ThreadingTCPServer):
         pass  # a client that gives up mid-exchange is what several tests do
 
 
+# The handshake runs in the connection's own thread: its SNI is kept per thread.
+_handshake = threading.local()
+
+
+def _remember_server_name(_ssl_object, server_name, _context):
+    _handshake.server_name = server_name
+
+
 def _tls_context(cert, key):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
+    context.sni_callback = _remember_server_name
     return context
 
 

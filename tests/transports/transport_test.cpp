@@ -152,6 +152,7 @@ struct EchoedRequest {
     std::string target;
     HeaderList headers;
     std::string body;
+    std::string server_name;  // empty when the client sent no SNI
 };
 
 EchoedRequest echoed(const HttpResponse& response) {
@@ -160,6 +161,9 @@ EchoedRequest echoed(const HttpResponse& response) {
     seen.method = json.at("method").as_string().c_str();
     seen.target = json.at("target").as_string().c_str();
     seen.body = json.at("body").as_string().c_str();
+    if (const boost::json::value& name = json.at("server_name"); name.is_string()) {
+        seen.server_name = name.as_string().c_str();
+    }
     for (const boost::json::value& pair : json.at("headers").as_array()) {
         seen.headers.emplace_back(pair.as_array().at(0).as_string().c_str(),
                                   pair.as_array().at(1).as_string().c_str());
@@ -496,8 +500,11 @@ TEST_P(TransportTest, HttpsToATrustedCertificateForTheHostSucceeds) {
             response_of(run_one(*transport, request("/echo", Scheme::https, 0, host)));
 
         EXPECT_EQ(response.status, 200);
-        EXPECT_EQ(echoed(response).headers.front().second,
+        const EchoedRequest seen = echoed(response);
+        EXPECT_EQ(seen.headers.front().second,
                   std::string(host) + ":" + std::to_string(m_server->tls_port()));
+        // RFC 6066 3: a name is sent as SNI, an IP literal is not.
+        EXPECT_EQ(seen.server_name, host == std::string_view("localhost") ? "localhost" : "");
     }
 }
 

@@ -501,10 +501,14 @@ class NativeTransport final : public Transport {
                exchange.on_reused_connection);
         connection.exchange.reset();
 
+        // A server may answer before it has read the whole request (an early 4xx):
+        // the unsent rest would prefix the next request, so such a connection ends.
+        const bool request_sent = connection.outbound.empty();
         const bool tls_open = connection.tls == nullptr || !connection.tls->peer_closed();
         const auto idle = std::count_if(m_connections.begin(), m_connections.end(),
                                         [](const auto& c) { return c->idle(); });
-        if (!reusable || !tls_open || static_cast<std::size_t>(idle) > max_idle_connections) {
+        if (!reusable || !request_sent || !tls_open ||
+            static_cast<std::size_t>(idle) > max_idle_connections) {
             close(connection);
         }
     }
