@@ -46,6 +46,8 @@ boost::json::object report_json(const RunSummary& summary) {
     json["outcome"] = to_string(report.outcome);
     json["transport"] = summary.transport;
     json["sink"] = to_string(summary.sink);
+    // With the dry-run sink, "applied" means "would have been added".
+    json["dry_run"] = summary.sink == transport::SinkKind::dry_run;
 
     boost::json::array sources;
     for (const auto& added : report.sources) {
@@ -112,13 +114,19 @@ std::string format_text_report(const RunSummary& summary) {
          << ", region: " << (report.region.empty() ? "unknown" : report.region)
          << ", IMDSv1 fallback: " << (report.imds_v1 ? "used" : "not used") << "\n";
 
+    // A dry run changed nothing: its lines say what would have been added.
+    const bool dry_run = summary.sink == transport::SinkKind::dry_run;
+    const char* label = dry_run ? "would add: " : "added: ";
     for (const auto& added : report.sources) {
-        text << "added: " << std::left << std::setw(20) << added.source << std::right
-             << std::setw(6) << added.bytes << " bytes, " << std::setw(5) << added.credit_bits
-             << " bits credited, " << (added.applied ? "applied" : "NOT applied") << "\n";
+        text << label << std::left << std::setw(20) << added.source << std::right << std::setw(6)
+             << added.bytes << " bytes, " << std::setw(5) << added.credit_bits << " bits credited, "
+             << (dry_run         ? "dry run"
+                 : added.applied ? "applied"
+                                 : "NOT applied")
+             << "\n";
     }
     if (report.sources.empty()) {
-        text << "added: nothing\n";
+        text << label << "nothing\n";
     }
 
     text << "kms: " << report.kms.calls << (report.kms.calls == 1 ? " call, " : " calls, ")

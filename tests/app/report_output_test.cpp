@@ -34,6 +34,7 @@ TEST(JsonReport, ShapeAndValues) {
     EXPECT_EQ(json.at("outcome").as_string(), "partial");
     EXPECT_EQ(json.at("transport").as_string(), "native");
     EXPECT_EQ(json.at("sink").as_string(), "kernel");
+    EXPECT_FALSE(json.at("dry_run").as_bool());
     EXPECT_EQ(json.at("region").as_string(), "us-east-1");
     EXPECT_EQ(json.at("imds_v1").as_bool(), true);
     EXPECT_EQ(json.at("requests").as_int64(), 9);
@@ -87,6 +88,7 @@ TEST(JsonReport, NoKernelSectionForOtherSinksAndNullsForUnknowns) {
 
     EXPECT_EQ(json.at("outcome").as_string(), "failed");
     EXPECT_EQ(json.at("sink").as_string(), "dry-run");
+    EXPECT_TRUE(json.at("dry_run").as_bool());
     EXPECT_FALSE(json.contains("kernel"));
     EXPECT_TRUE(json.at("region").is_null());
     EXPECT_EQ(json.at("warnings").as_array(), (boost::json::array{"dry run: nothing was added"}));
@@ -131,6 +133,22 @@ TEST(TextReport, NothingAddedAndWarnings) {
     EXPECT_EQ(text.find("kernel:"), std::string::npos);
     EXPECT_NE(text.find("error: run: deadline_exceeded: 30 s passed\n"), std::string::npos);
     EXPECT_NE(text.find("warning: sink file: entropy was written to disk\n"), std::string::npos);
+}
+
+TEST(TextReport, DryRunSaysWhatWouldHaveBeenAdded) {
+    RunSummary summary = partial_kernel_run();
+    summary.sink = transport::SinkKind::dry_run;
+    summary.kernel.reset();
+
+    const std::string text = format_text_report(summary);
+
+    EXPECT_NE(text.find("would add: imds/mac                20 bytes,    24 bits credited, dry "
+                        "run\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("added: "), std::string::npos) << text;
+    summary.report.sources.clear();
+    EXPECT_NE(format_text_report(summary).find("would add: nothing\n"), std::string::npos);
 }
 
 TEST(ExitStatus, PerOutcome) {
