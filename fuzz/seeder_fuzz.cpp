@@ -41,14 +41,22 @@ HttpResponse reply(int status, std::string_view body, std::vector<HttpHeader> he
 }
 
 std::string healthy_body(const std::string& label) {
-    if (label == "imds/token") return std::string(token);
-    if (label == "imds/instance-id") return "i-0a1b2c3d4e5f60718\n";
-    if (label == "imds/local-ipv4") return "172.31.29.17";
-    if (label == "imds/mac") return "0e:3f:9a:12:7c:41";
-    if (label == "imds/signature") return "4SAL5SxPRU8Vi+VdIdkXools6HCwva4m\nv2xOLI5Ej3CGIaRk==\n";
-    if (label == "imds/region") return "us-east-1";
-    if (label == "imds/document") return R"({"region":"eu-west-1","instanceId":"i-0123456789abcdef0"})";
-    if (label == "imds/role") return "ec2seed-role";
+    if (label == "imds/token")
+        return std::string(token);
+    if (label == "imds/instance-id")
+        return "i-0a1b2c3d4e5f60718\n";
+    if (label == "imds/local-ipv4")
+        return "172.31.29.17";
+    if (label == "imds/mac")
+        return "0e:3f:9a:12:7c:41";
+    if (label == "imds/signature")
+        return "4SAL5SxPRU8Vi+VdIdkXools6HCwva4m\nv2xOLI5Ej3CGIaRk==\n";
+    if (label == "imds/region")
+        return "us-east-1";
+    if (label == "imds/document")
+        return R"({"region":"eu-west-1","instanceId":"i-0123456789abcdef0"})";
+    if (label == "imds/role")
+        return "ec2seed-role";
     if (label == "imds/credentials") {
         return R"({"Code":"Success","AccessKeyId":"ASIAQ3EXAMPLE7ROLEKEY","SecretAccessKey":")" +
                std::string(secret_key) + R"(","Token":")" + std::string(session_token) +
@@ -59,11 +67,12 @@ std::string healthy_body(const std::string& label) {
 
 std::size_t requested_bytes(const HttpRequest& request) {
     const std::size_t colon = request.body.find(':');
-    return colon == std::string::npos ? 0 : std::strtoul(request.body.c_str() + colon + 1, nullptr, 10);
+    return colon == std::string::npos ? 0
+                                      : std::strtoul(request.body.c_str() + colon + 1, nullptr, 10);
 }
 
 class Harness {
-public:
+  public:
     Harness(FuzzedDataProvider& input, SeederConfig config)
         : m_in(input), m_config(config), m_seeder(std::move(config)) {}
 
@@ -111,7 +120,7 @@ public:
         }
     }
 
-private:
+  private:
     Now now() const { return Now{MonoTime{m_now}, WallTime{epoch + m_wall_offset + m_now / 1000}}; }
 
     void act() {
@@ -125,9 +134,15 @@ private:
                 break;
             }
             case 1:
-            case 2: answer(); break;
-            case 3: transport_error(); break;
-            case 4: entropy_result(); break;
+            case 2:
+                answer();
+                break;
+            case 3:
+                transport_error();
+                break;
+            case 4:
+                entropy_result();
+                break;
             case 5: {  // the clock jumps, and the wall clock may step (NTP)
                 m_now += m_in.ConsumeIntegralInRange<std::int64_t>(0, 40000);
                 m_wall_offset += m_in.ConsumeIntegralInRange<std::int64_t>(-900, 900);
@@ -169,8 +184,9 @@ private:
                                               : m_in.ConsumeIntegralInRange(100, 599);
         std::vector<HttpHeader> headers;
         if (m_in.ConsumeBool()) {
-            headers.push_back({"Date", m_in.ConsumeBool() ? "Thu, 03 Dec 2026 16:20:00 GMT"
-                                                          : m_in.ConsumeRandomLengthString(40),
+            headers.push_back({"Date",
+                               m_in.ConsumeBool() ? "Thu, 03 Dec 2026 16:20:00 GMT"
+                                                  : m_in.ConsumeRandomLengthString(40),
                                false});
         }
         if (m_in.ConsumeBool()) {
@@ -180,8 +196,12 @@ private:
         std::string body;
         const std::size_t wanted = requested_bytes(request);
         switch (m_in.ConsumeIntegralInRange(0, 3)) {
-            case 0: body = healthy_body(request.label); break;
-            case 1: body = m_in.ConsumeRandomLengthString(2048); break;
+            case 0:
+                body = healthy_body(request.label);
+                break;
+            case 1:
+                body = m_in.ConsumeRandomLengthString(2048);
+                break;
             default: {
                 // A GenerateRandom reply: fresh, zero, a repeat, or the wrong length.
                 SecureBytes bytes(wanted + (m_in.ConsumeIntegralInRange(0, 5) == 0 ? 1 : 0));

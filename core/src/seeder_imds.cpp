@@ -83,35 +83,40 @@ std::string imds_path(Fetch fetch, const std::string& role) {
     return "/";
 }
 
+// Hands a parsed value to `use`, or gives back the parser's error.
+template <typename Value, typename Use>
+std::optional<Error> take(Result<Value> parsed, Use use) {
+    if (!parsed) {
+        return parsed.error();
+    }
+
+    use(std::move(parsed).value());
+    return std::nullopt;
+}
+
+// The text `served` picks out of a parsed item, as bytes.
+template <typename Value, typename Served>
+Result<SecureBytes> as_bytes(Result<Value> parsed, Served served) {
+    if (!parsed) {
+        return std::move(parsed).error();
+    }
+
+    const std::string text = served(*parsed);
+    return SecureBytes(text.begin(), text.end());
+}
+
 // The bytes a phase-1 item contributes: the value as served, surrounding white
 // space trimmed; for the signature, its decoded bytes.
 Result<SecureBytes> phase1_item_bytes(Fetch fetch, std::string_view body) {
-    const auto as_bytes = [](std::string_view text) {
-        return SecureBytes(text.begin(), text.end());
-    };
-
     switch (fetch) {
-        case Fetch::instance_id: {
-            auto value = imds::parse_instance_id(body);
-            if (!value) {
-                return std::move(value).error();
-            }
-            return as_bytes(*value);
-        }
-        case Fetch::local_ipv4: {
-            auto value = imds::parse_local_ipv4(body);
-            if (!value) {
-                return std::move(value).error();
-            }
-            return as_bytes(*value);
-        }
-        case Fetch::mac: {
-            auto value = imds::parse_mac(body);
-            if (!value) {
-                return std::move(value).error();
-            }
-            return as_bytes(value->text);
-        }
+        case Fetch::instance_id:
+            return as_bytes(imds::parse_instance_id(body),
+                            [](const std::string& id) { return id; });
+        case Fetch::local_ipv4:
+            return as_bytes(imds::parse_local_ipv4(body), [](const std::string& ip) { return ip; });
+        case Fetch::mac:
+            return as_bytes(imds::parse_mac(body),
+                            [](const imds::MacAddress& mac) { return mac.text; });
         default:
             return base64_decode_wrapped(body, imds::max_signature_bytes);
     }
@@ -349,42 +354,20 @@ void SeedingRun::accept_imds_item(Fetch fetch, std::string_view body, Now now) {
     // a reply that fails its checks is retried in standard mode.
     std::optional<Error> error;
     switch (fetch) {
-        case Fetch::region: {
-            auto region = imds::parse_region(body);
-            if (region) {
-                m_region = std::move(region).value();
-            } else {
-                error = region.error();
-            }
+        case Fetch::region:
+            error = take(imds::parse_region(body), [this](auto region) { m_region = region; });
             break;
-        }
-        case Fetch::document: {
-            auto document = imds::parse_identity_document(body);
-            if (document) {
-                m_region = document->region;
-            } else {
-                error = document.error();
-            }
+        case Fetch::document:
+            error = take(imds::parse_identity_document(body),
+                         [this](const auto& document) { m_region = document.region; });
             break;
-        }
-        case Fetch::role_listing: {
-            auto role = imds::parse_role_listing(body);
-            if (role) {
-                m_role = std::move(role).value();
-            } else {
-                error = role.error();
-            }
+        case Fetch::role_listing:
+            error = take(imds::parse_role_listing(body), [this](auto role) { m_role = role; });
             break;
-        }
-        case Fetch::credentials: {
-            auto credentials = imds::parse_role_credentials(body);
-            if (credentials) {
-                m_credentials = std::move(credentials->credentials);
-            } else {
-                error = credentials.error();
-            }
+        case Fetch::credentials:
+            error = take(imds::parse_role_credentials(body),
+                         [this](const auto& role) { m_credentials = role.credentials; });
             break;
-        }
         default:
             break;
     }

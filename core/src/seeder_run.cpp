@@ -56,87 +56,81 @@ void SeedingRun::start(Now now) {
     enter_kms("nothing is needed from IMDS", now);
 }
 
-void SeedingRun::handle_response(RequestId id, HttpResponse response, Now now) {
+std::optional<Now> SeedingRun::admit(std::string_view input, Now now) {
     if (m_phase == Phase::not_started || finished()) {
-        event(EventLevel::debug,
-              "response to request " + std::to_string(id) + " ignored: the run is not running");
-        return;
+        event(EventLevel::debug, std::string(input) + " ignored: the run is not running");
+        return std::nullopt;
     }
 
     now = observe_time(now);
     if (deadline_passed(now)) {
-        return;
+        return std::nullopt;
     }
+    return now;
+}
 
+std::optional<Outstanding> SeedingRun::take_outstanding(RequestId id, std::string_view input) {
     const auto it = m_outstanding.find(id);
     if (it == m_outstanding.end()) {
-        event(EventLevel::warning, "response to request " + std::to_string(id) +
-                                       " ignored: no such request is outstanding");
-        return;
+        event(EventLevel::warning, std::string(input) + " ignored: no such request is outstanding");
+        return std::nullopt;
     }
+
     const Outstanding request = it->second;
     m_outstanding.erase(it);
+    return request;
+}
 
-    switch (request.fetch) {
+void SeedingRun::handle_response(RequestId id, HttpResponse response, Now now) {
+    const std::string input = "response to request " + std::to_string(id);
+    const std::optional<Now> at = admit(input, now);
+    const std::optional<Outstanding> request = at ? take_outstanding(id, input) : std::nullopt;
+    if (!request) {
+        return;
+    }
+
+    switch (request->fetch) {
         case Fetch::token:
-            on_token_response(response, now);
+            on_token_response(response, *at);
             break;
         case Fetch::generate_random:
-            on_kms_response(response, now);
+            on_kms_response(response, *at);
             break;
         default:
-            on_imds_response(request.fetch, request, response, now);
+            on_imds_response(request->fetch, *request, response, *at);
             break;
     }
-    progress(now);
+    progress(*at);
 }
 
 void SeedingRun::handle_transport_error(RequestId id, TransportError error, Now now) {
-    if (m_phase == Phase::not_started || finished()) {
-        event(EventLevel::debug, "transport error for request " + std::to_string(id) +
-                                     " ignored: the run is not running");
+    const std::string input = "transport error for request " + std::to_string(id);
+    const std::optional<Now> at = admit(input, now);
+    const std::optional<Outstanding> request = at ? take_outstanding(id, input) : std::nullopt;
+    if (!request) {
         return;
     }
 
-    now = observe_time(now);
-    if (deadline_passed(now)) {
-        return;
-    }
-
-    const auto it = m_outstanding.find(id);
-    if (it == m_outstanding.end()) {
-        event(EventLevel::warning, "transport error for request " + std::to_string(id) +
-                                       " ignored: no such request is outstanding");
-        return;
-    }
-    const Outstanding request = it->second;
-    m_outstanding.erase(it);
-
-    switch (request.fetch) {
+    switch (request->fetch) {
         case Fetch::token:
-            on_token_failure(0, error, std::string(to_string(error)), now);
+            on_token_failure(0, error, std::string(to_string(error)), *at);
             break;
         case Fetch::generate_random:
-            on_kms_transport_error(error, now);
+            on_kms_transport_error(error, *at);
             break;
         default:
-            on_imds_failure(request.fetch, 0, error, now);
+            on_imds_failure(request->fetch, 0, error, *at);
             break;
     }
-    progress(now);
+    progress(*at);
 }
 
 void SeedingRun::handle_entropy_result(AdditionId id, const EntropyResult& result, Now now) {
-    if (m_phase == Phase::not_started || finished()) {
-        event(EventLevel::debug, "entropy result for addition " + std::to_string(id) +
-                                     " ignored: the run is not running");
+    const std::optional<Now> at = admit("entropy result for addition " + std::to_string(id), now);
+    if (!at) {
         return;
     }
-
-    now = observe_time(now);
-    if (deadline_passed(now)) {
-        return;
-    }
+    now = *at;
 
     const auto it = m_unacked.find(id);
     if (it == m_unacked.end()) {

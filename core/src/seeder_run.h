@@ -198,6 +198,10 @@ class SeedingRun final {
 
   private:
     // seeder_run.cpp: time, phases, requests, events, the report.
+    // The input's time, or nullopt when the input is to be ignored (the run is not
+    // running, or the input ended it by coming after the deadline).
+    std::optional<Now> admit(std::string_view input, Now now);
+    std::optional<Outstanding> take_outstanding(RequestId id, std::string_view input);
     Now observe_time(Now now);
     bool deadline_passed(Now now);
     void enter(Phase to, std::string_view why);

@@ -40,7 +40,7 @@ RunSummary run_with_metadata_order(const std::vector<std::size_t>& order) {
     Driver driver{SeederConfig{}};
     driver.start(0);
     driver.take_new_requests();
-    driver.respond(driver.requests.at(0).id, world.answer(driver.requests.at(0)));
+    driver.answer_oldest(world);
 
     // The six GETs that left together, answered in the given order, each
     // addition acknowledged as soon as it appears.

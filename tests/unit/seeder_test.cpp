@@ -27,6 +27,12 @@ SeederConfig kms_only_config() {
     return config;
 }
 
+SeederConfig phase1_only_config() {
+    SeederConfig config;
+    config.skip_kms = true;
+    return config;
+}
+
 std::optional<std::string> header(const HttpRequest& request, std::string_view name) {
     const auto value = find_header(request.headers, name);
     return value ? std::optional<std::string>(std::string(*value)) : std::nullopt;
@@ -283,12 +289,10 @@ TEST(Seeder, NeverPolicyRetriesARefusedTokenRequestUntilTheDeadline) {
 }
 
 TEST(Seeder, A401FetchesANewTokenAndRetriesOnceOnly) {
-    SeederConfig config;
-    config.skip_kms = true;
-    Driver driver{config};
+    Driver driver{phase1_only_config()};
     HealthyWorld world;
     driver.start(0);
-    driver.respond(driver.requests.at(0).id, world.answer(driver.requests.at(0)));
+    driver.answer_oldest(world);
     driver.take_new_requests();
 
     // First 401: a new token request, the mac GET parked.
@@ -319,7 +323,7 @@ TEST(Seeder, ItemsAreHashedTrimmedAndCreditsAreCapped) {
     Driver driver{config};
     HealthyWorld world;
     driver.start(0);
-    driver.respond(driver.requests.at(0).id, world.answer(driver.requests.at(0)));
+    driver.answer_oldest(world);
 
     driver.respond(driver.outstanding("imds/instance-id")->id,
                    response(200, "  i-0a1b2c3d4e5f60718\r\n"));
@@ -330,12 +334,10 @@ TEST(Seeder, ItemsAreHashedTrimmedAndCreditsAreCapped) {
 }
 
 TEST(Seeder, MalformedAndMissingItemsAreReportedAndSkipped) {
-    SeederConfig config;
-    config.skip_kms = true;
-    Driver driver{config};
+    Driver driver{phase1_only_config()};
     HealthyWorld world;
     driver.start(0);
-    driver.respond(driver.requests.at(0).id, world.answer(driver.requests.at(0)));
+    driver.answer_oldest(world);
 
     driver.respond(driver.outstanding("imds/mac")->id, response(200, "not-a-mac"));
     driver.respond(driver.outstanding("imds/local-ipv4")->id, response(404, "Not Found"));
@@ -356,7 +358,7 @@ TEST(Seeder, NoRoleEndsPhaseTwoCleanlyAndKeepsPhaseOne) {
     Driver driver{SeederConfig{}};
     HealthyWorld world;
     driver.start(0);
-    driver.respond(driver.requests.at(0).id, world.answer(driver.requests.at(0)));
+    driver.answer_oldest(world);
     driver.respond(driver.outstanding("imds/role")->id, response(404, ""));
     driver.run(world);
 
@@ -490,7 +492,7 @@ TEST(Seeder, AFailedKmsAdditionIsNotRetried) {
     HealthyWorld world;
     Driver driver{config};
     driver.start(0);
-    driver.respond(driver.requests.at(0).id, world.answer(driver.requests.at(0)));
+    driver.answer_oldest(world);
     driver.ack(driver.additions.at(0).id, false);
 
     EXPECT_TRUE(driver.seeder.finished());

@@ -148,6 +148,12 @@ class Driver {
         }
     }
 
+    // Answers the oldest outstanding request as the world would.
+    void answer_oldest(HealthyWorld& world) {
+        const HttpRequest request = requests.at(0);
+        respond(request.id, world.answer(request));
+    }
+
     // A wake-up at ms, due or not.
     void timeout_at(std::int64_t ms) {
         now_ms = std::max(now_ms, ms);

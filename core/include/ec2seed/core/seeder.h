@@ -27,6 +27,23 @@
 // any order among the requests in flight. An input for an unknown or already
 // answered request is ignored (and reported as an event). handle_timeout() at a
 // time before next_deadline() does nothing.
+//
+// Failures and retries (core/src/seeder_imds.cpp and seeder_kms.cpp hold the rules):
+// - IMDS token: 400 fails IMDS (no fallback); 403, 404, 405, 5xx, timeout or refused
+//   fall back to IMDSv1 when allowed. When not allowed, 503 and refused connections
+//   (IMDS still coming up at boot) are retried with a 0.5-1 x base_delay backoff
+//   until the overall deadline, not limited to max_attempts; other 5xx and
+//   transport errors get standard retries; the rest fails IMDS.
+// - IMDS GETs: 503 and refused are retried the same way until the deadline; other
+//   5xx and transport errors get standard retries; 404 means missing (an item is
+//   skipped, the region is read from the identity document instead, no role means
+//   no phase 2); 401 drops the token, fetches a new one and retries the GET once.
+// - KMS: AWS standard mode (max_attempts in all, full-jitter backoff from the
+//   jitter seed) for throttling, transient errors, transport errors and replies that
+//   fail a check; fatal errors and TLS failures end phase 2. A skewed clock is
+//   corrected once, from the reply's Date header or message, and the request is
+//   signed again at once. A failed KMS addition ends phase 2.
+// - The overall deadline abandons whatever is outstanding and ends the run.
 #pragma once
 
 #include <cstdint>
