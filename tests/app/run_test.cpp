@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -139,8 +142,11 @@ struct Run {
     int transports_made = 0;
 };
 
+using SinkFactory =
+    std::function<Result<std::unique_ptr<transport::EntropySink>>(const transport::SinkSpec&)>;
+
 Run run(std::vector<std::string> args, Handler handler, bool journal = false,
-        std::map<std::string, std::string> env = {}) {
+        std::map<std::string, std::string> env = {}, SinkFactory sink_factory = {}) {
     Run result;
     std::ostringstream out;
     std::ostringstream err;
@@ -159,12 +165,16 @@ Run run(std::vector<std::string> args, Handler handler, bool journal = false,
         ++result.transports_made;
         return std::unique_ptr<transport::Transport>(std::make_unique<FakeTransport>(handler));
     };
-    context.make_sink = [](const transport::SinkSpec& spec) {
-        // Never the kernel's pool from a test.
-        EXPECT_NE(spec.kind, transport::SinkKind::kernel);
-        EXPECT_NE(spec.kind, transport::SinkKind::urandom);
-        return transport::make_sink(spec);
-    };
+    if (sink_factory) {
+        context.make_sink = sink_factory;
+    } else {
+        context.make_sink = [](const transport::SinkSpec& spec) {
+            // Never the kernel's pool from a test.
+            EXPECT_NE(spec.kind, transport::SinkKind::kernel);
+            EXPECT_NE(spec.kind, transport::SinkKind::urandom);
+            return transport::make_sink(spec);
+        };
+    }
 
     result.status = run_command(args, context);
     result.out = out.str();
@@ -426,6 +436,71 @@ TEST(Run, UnwritableRecordIsAUsageError) {
     EXPECT_EQ(result.status, exit_usage);
     EXPECT_EQ(result.transports_made, 0);
     EXPECT_NE(result.err.find("--record: open "), std::string::npos) << result.err;
+}
+
+// The kernel's ioctls as a pool that says yes (or EPERM) and counts what it got.
+struct FakePool final : transport::RandomDeviceCalls {
+    int add_error = 0;
+    bool ready = false;
+    int bits = 5;
+
+    int add_entropy(std::span<const std::uint8_t> info) override {
+        if (add_error != 0) {
+            return add_error;
+        }
+        int credit = 0;
+        std::memcpy(&credit, info.data(), sizeof(int));
+        bits = std::min(256, bits + credit);
+        ready = ready || bits >= 256;
+        return 0;
+    }
+    int entropy_count(int& out) override {
+        out = bits;
+        return 0;
+    }
+    int reseed_crng() override { return 0; }
+    int probe_crng() override { return ready ? 0 : EAGAIN; }
+};
+
+SinkFactory fake_kernel(int add_error) {
+    return [add_error](
+               const transport::SinkSpec& spec) -> Result<std::unique_ptr<transport::EntropySink>> {
+        EXPECT_EQ(spec.kind, transport::SinkKind::kernel);
+        auto pool = std::make_unique<FakePool>();
+        pool->add_error = add_error;
+        return transport::make_kernel_sink(std::move(pool));
+    };
+}
+
+TEST(Run, KernelSinkReportsThePoolBeforeAndAfter) {
+    FakeAws aws;
+
+    const auto result =
+        run({"--report", "json", "--kms-bytes", "64"}, std::ref(aws), false, {}, fake_kernel(0));
+
+    ASSERT_EQ(result.status, 0) << result.err;
+    const auto report = boost::json::parse(result.out).as_object();
+    EXPECT_EQ(report.at("sink").as_string(), "kernel");
+    const auto& kernel = report.at("kernel").as_object();
+    EXPECT_EQ(kernel.at("entropy_count_before").as_int64(), 5);
+    EXPECT_EQ(kernel.at("entropy_count_after").as_int64(), 256);
+    EXPECT_EQ(kernel.at("crng_ready_before").as_bool(), false);
+    EXPECT_EQ(kernel.at("crng_ready_after").as_bool(), true);
+    EXPECT_EQ(kernel.at("reseeded").as_bool(), false);
+}
+
+TEST(Run, KernelSinkWithoutPrivilegeFailsSayingWhy) {
+    FakeAws aws;
+
+    const auto result = run({"--report", "json"}, std::ref(aws), false, {}, fake_kernel(EPERM));
+
+    EXPECT_EQ(result.status, 1) << result.out;
+    const auto report = boost::json::parse(result.out).as_object();
+    EXPECT_EQ(report.at("outcome").as_string(), "failed");
+    EXPECT_NE(result.err.find("root (CAP_SYS_ADMIN)"), std::string::npos) << result.err;
+    for (const auto& source : report.at("sources").as_array()) {
+        EXPECT_FALSE(source.at("applied").as_bool());
+    }
 }
 
 TEST(Run, JitterSeedsDiffer) {
