@@ -73,7 +73,10 @@ boost::json::object report_json(const RunSummary& summary) {
             {"entropy_count_after", optional_json(kernel.after.entropy_count)},
             {"crng_ready_before", optional_json(kernel.before.crng_ready)},
             {"crng_ready_after", optional_json(kernel.after.crng_ready)},
-            {"reseeded", kernel.reseeded}};
+            {"reseeded", kernel.reseeded},
+            {"crng_ready_cause", kernel.crng_ready_cause.empty()
+                                     ? boost::json::value(nullptr)
+                                     : boost::json::value(kernel.crng_ready_cause)}};
         if (!kernel.reseed_error.empty()) {
             json["kernel"].as_object()["reseed_error"] = kernel.reseed_error;
         }
@@ -146,6 +149,9 @@ std::string format_text_report(const RunSummary& summary) {
              << ready_text(kernel.before.crng_ready) << " -> "
              << ready_text(kernel.after.crng_ready)
              << (kernel.reseeded ? ", reseeded" : ", not reseeded") << "\n";
+        if (!kernel.crng_ready_cause.empty()) {
+            text << "kernel: crng turned ready by " << kernel.crng_ready_cause << "\n";
+        }
         if (!kernel.reseed_error.empty()) {
             text << "kernel: reseed failed: " << kernel.reseed_error << "\n";
         }

@@ -167,7 +167,8 @@ TEST(KernelSink, AddsWithTheSeedersCreditAndProbesAround) {
     FakeRandomDevice::Log log;
     auto device = std::make_unique<FakeRandomDevice>(log);
     device->counts = {5, 256};
-    device->probes = {EAGAIN, 0};
+    // Not ready at begin, nor around the MAC; ready right after the KMS bytes.
+    device->probes = {EAGAIN, EAGAIN, EAGAIN, EAGAIN, 0, 0};
     auto sink = make_kernel_sink(std::move(device));
 
     sink->begin();
@@ -178,9 +179,13 @@ TEST(KernelSink, AddsWithTheSeedersCreditAndProbesAround) {
 
     EXPECT_TRUE(result.applied);
     EXPECT_TRUE(kms.applied);
-    // Not ready before: the kernel reseeds by itself when it becomes ready.
-    EXPECT_EQ(log.calls, (std::vector<std::string>{"RNDGETENTCNT", "getrandom", "RNDADDENTROPY",
-                                                   "RNDADDENTROPY", "RNDGETENTCNT", "getrandom"}));
+    // Until the crng is ready, each addition is bracketed by probes, so the report can
+    // say which addition made it ready. The KMS bytes made it ready, and the kernel's
+    // reseed at that moment used them: no RNDRESEEDCRNG.
+    EXPECT_EQ(log.calls,
+              (std::vector<std::string>{"RNDGETENTCNT", "getrandom", "getrandom", "RNDADDENTROPY",
+                                        "getrandom", "getrandom", "RNDADDENTROPY", "getrandom",
+                                        "RNDGETENTCNT", "getrandom"}));
     ASSERT_EQ(log.added.size(), 2u);
     const auto expected = *rand_pool_info(std::vector<std::uint8_t>{1, 2, 3, 4}, 24);
     EXPECT_EQ(log.added[0], std::vector<std::uint8_t>(expected.begin(), expected.end()));
@@ -190,7 +195,46 @@ TEST(KernelSink, AddsWithTheSeedersCreditAndProbesAround) {
     EXPECT_EQ(report->after.entropy_count, 256);
     EXPECT_EQ(report->before.crng_ready, false);
     EXPECT_EQ(report->after.crng_ready, true);
+    EXPECT_EQ(report->crng_ready_cause, "kms/generate-random");
     EXPECT_FALSE(report->reseeded);
+}
+
+TEST(KernelSink, ReadyBetweenAdditionsIsNotClaimedAndKmsBytesReseed) {
+    FakeRandomDevice::Log log;
+    auto device = std::make_unique<FakeRandomDevice>(log);
+    // Not ready at begin, nor around the MAC; ready before the KMS bytes arrive (the
+    // kernel's jitter, started by a TLS library's blocking getrandom).
+    device->probes = {EAGAIN, EAGAIN, EAGAIN, 0, 0};
+    auto sink = make_kernel_sink(std::move(device));
+
+    sink->begin();
+    (void)sink->add(addition("imds/mac", {1, 2, 3}, 24));
+    (void)sink->add(addition("kms/generate-random", std::vector<std::uint8_t>(32, 9), 256));
+    sink->end();
+
+    const auto report = sink->kernel_report();
+    ASSERT_TRUE(report.has_value());
+    EXPECT_EQ(report->crng_ready_cause, not_ec2seed_cause);
+    EXPECT_TRUE(report->reseeded);
+    EXPECT_EQ(std::count(log.calls.begin(), log.calls.end(), "RNDRESEEDCRNG"), 1);
+}
+
+TEST(KernelSink, PhaseOneCreditThatReadiesTheCrngIsNamedAndKmsBytesReseed) {
+    FakeRandomDevice::Log log;
+    auto device = std::make_unique<FakeRandomDevice>(log);
+    // Not ready at begin; ready right after the MAC's addition.
+    device->probes = {EAGAIN, EAGAIN, 0, 0};
+    auto sink = make_kernel_sink(std::move(device));
+
+    sink->begin();
+    (void)sink->add(addition("imds/mac", {1, 2, 3}, 24));
+    (void)sink->add(addition("kms/generate-random", std::vector<std::uint8_t>(32, 9), 256));
+    sink->end();
+
+    const auto report = sink->kernel_report();
+    ASSERT_TRUE(report.has_value());
+    EXPECT_EQ(report->crng_ready_cause, "imds/mac");
+    EXPECT_TRUE(report->reseeded);
 }
 
 TEST(KernelSink, ReseedsAfterKmsBytesWhenTheCrngWasReady) {

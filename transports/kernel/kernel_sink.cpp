@@ -88,7 +88,10 @@ class KernelSink final : public EntropySink {
   public:
     explicit KernelSink(std::unique_ptr<RandomDeviceCalls> calls) : m_calls(std::move(calls)) {}
 
-    void begin() override { m_report.before = probe(); }
+    void begin() override {
+        m_report.before = probe();
+        m_ready = m_report.before.crng_ready == true;
+    }
 
     EntropyResult add(const EntropyAddition& addition) override {
         auto info = rand_pool_info(addition.bytes, addition.credit_bits);
@@ -96,14 +99,25 @@ class KernelSink final : public EntropySink {
             return EntropyResult{false, info.error().message};
         }
 
+        // A crng that turned ready since the last probe did so by something other than
+        // ec2seed's credit (the kernel's own jitter, started by a blocking getrandom
+        // elsewhere): the report must not claim that cause for ec2seed.
+        if (!m_ready && crng_ready_now()) {
+            m_report.crng_ready_cause = std::string(not_ec2seed_cause);
+        }
+        const bool ready_before = m_ready;
+
         const int error_number = m_calls->add_entropy(*info);
         if (error_number != 0) {
             return EntropyResult{false,
                                  describe_errno(RandomDeviceCall::add_entropy, error_number)};
         }
 
-        if (addition.source == source::kms) {
-            m_kms_applied = true;
+        if (!m_ready && crng_ready_now()) {
+            m_report.crng_ready_cause = addition.source;
+        }
+        if (addition.source == source::kms && ready_before) {
+            m_kms_after_ready = true;
         }
         return EntropyResult{true, {}};
     }
@@ -111,8 +125,9 @@ class KernelSink final : public EntropySink {
     void end() override {
         // Since Linux 5.18 credit given after the crng is ready changes nothing at once:
         // RNDRESEEDCRNG makes the crng use the new bytes now rather than at its next
-        // scheduled reseed. Before readiness the kernel reseeds by itself.
-        if (m_kms_applied && m_report.before.crng_ready == true) {
+        // scheduled reseed. Bytes that made it ready were used by the kernel's own
+        // reseed at that moment.
+        if (m_kms_after_ready) {
             const int error_number = m_calls->reseed_crng();
             m_report.reseeded = error_number == 0;
             if (error_number != 0) {
@@ -134,6 +149,11 @@ class KernelSink final : public EntropySink {
     }
 
   private:
+    bool crng_ready_now() {
+        m_ready = m_calls->probe_crng() == 0;
+        return m_ready;
+    }
+
     KernelPoolState probe() {
         KernelPoolState state;
 
@@ -153,7 +173,8 @@ class KernelSink final : public EntropySink {
 
     std::unique_ptr<RandomDeviceCalls> m_calls;
     KernelSinkReport m_report;
-    bool m_kms_applied = false;
+    bool m_ready = false;            // the crng was ready at the last probe
+    bool m_kms_after_ready = false;  // KMS bytes were added to a ready crng
     bool m_ended = false;
 };
 

@@ -47,9 +47,16 @@ struct KernelPoolState {
 };
 
 // The kernel sink's part of the report.
+// The cause a kernel report gives when the crng turned ready between ec2seed's
+// additions rather than inside one of them.
+inline constexpr std::string_view not_ec2seed_cause = "not ec2seed's credit";
+
 struct KernelSinkReport {
     KernelPoolState before;
     KernelPoolState after;
+    // What turned the crng ready during the run: the source whose addition did
+    // ("imds/mac"), or not_ec2seed_cause; empty when it did not turn ready.
+    std::string crng_ready_cause;
     bool reseeded = false;     // RNDRESEEDCRNG succeeded
     std::string reseed_error;  // why RNDRESEEDCRNG failed, when it was tried
 };
