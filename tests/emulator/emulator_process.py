@@ -12,6 +12,7 @@ import ctypes
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +25,20 @@ PYTHON = "/usr/bin/python3"
 
 # One CA for a whole test process: generating it costs a few openssl runs.
 _SHARED_TLS = tempfile.mkdtemp(prefix="ec2seed-emu-tls-")
+
+# Temporary folders this process made, removed when it exits; set
+# EC2SEED_KEEP_EMULATOR_STATE=1 to keep them for a look after a failure.
+_TEMPORARY = [_SHARED_TLS]
+
+
+def _remove_temporary():
+    if os.environ.get("EC2SEED_KEEP_EMULATOR_STATE"):
+        return
+    for folder in _TEMPORARY:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+atexit.register(_remove_temporary)
 
 
 def _die_with_parent():
@@ -60,6 +75,7 @@ class RunningEmulator:
 
     def start(self):
         self.state_dir = tempfile.mkdtemp(prefix="ec2seed-emu-")
+        _TEMPORARY.append(self.state_dir)
         scenario_path = os.path.join(self.state_dir, "scenario.json")
         with open(scenario_path, "w", encoding="utf-8") as f:
             json.dump(self._scenario, f)
