@@ -121,6 +121,21 @@ class Handler(socketserver.BaseRequestHandler):
                 sock = self.server.tls_context.wrap_socket(sock, server_side=True)
             except (ssl.SSLError, OSError):
                 return
+        else:
+            # Like common HTTP servers, refuse at once a first byte that cannot start
+            # a method (a TLS ClientHello starts with 0x16) rather than waiting for a
+            # line end that may never come.
+            try:
+                first = sock.recv(1, socket.MSG_PEEK)
+            except OSError:
+                return
+            if first and not first.isalpha():
+                try:
+                    sock.sendall(_response(400, "Bad Request", [("Connection", "close")]))
+                    sock.close()
+                except OSError:
+                    pass
+                return
         self.server_name = _handshake.server_name
         self.sock = sock
         rfile = sock.makefile("rb")
