@@ -53,10 +53,10 @@ struct SeederConfig {
 
     // Unset: https://kms.<region>.amazonaws.com:443.
     std::optional<Endpoint> kms;
-    std::optional<std::string> region;            // unset: from IMDS
-    std::optional<Credentials> credentials;       // unset: the instance role, from IMDS
+    std::optional<std::string> region;       // unset: from IMDS
+    std::optional<Credentials> credentials;  // unset: the instance role, from IMDS
     std::optional<std::string> custom_key_store_id;
-    std::size_t kms_bytes = 1024;                 // total wanted; rounds of at most 1024
+    std::size_t kms_bytes = 1024;  // total wanted; rounds of at most 1024
 
     CreditPolicy credits = CreditPolicy::defaults();
     std::string hash = "SHA-1";  // any Botan hash name

@@ -12,24 +12,24 @@ namespace ec2seed {
 enum class ErrorCode : std::uint8_t {
     // Input that failed a codec's checks (local: the bytes came from a peer, but the
     // check that failed is ours; the request that produced them may be retried).
-    input_too_large,    // more bytes than the parser's bound
-    bad_base64,         // character, padding or trailing-bit error
-    bad_json,           // not JSON, or not the expected shape
-    missing_field,      // a required field is absent or empty
-    bad_field,          // a field is present but its value is out of range
-    bad_token,          // IMDS token: empty, too long or not printable
-    bad_instance_id,    // not i-<hex>
-    bad_ipv4,           // not a dotted-quad IPv4 address
-    bad_mac,            // not six colon-separated hex octets
-    bad_region,         // not a plausible AWS region name
-    bad_length,         // decoded length differs from what was asked for
+    input_too_large,          // more bytes than the parser's bound
+    bad_base64,               // character, padding or trailing-bit error
+    bad_json,                 // not JSON, or not the expected shape
+    missing_field,            // a required field is absent or empty
+    bad_field,                // a field is present but its value is out of range
+    bad_token,                // IMDS token: empty, too long or not printable
+    bad_instance_id,          // not i-<hex>
+    bad_ipv4,                 // not a dotted-quad IPv4 address
+    bad_mac,                  // not six colon-separated hex octets
+    bad_region,               // not a plausible AWS region name
+    bad_length,               // decoded length differs from what was asked for
     credentials_not_success,  // role credentials JSON with Code != "Success"
-    unsupported_hash,   // Botan does not know the hash name
-    bad_config,         // a configuration value out of range
+    unsupported_hash,         // Botan does not know the hash name
+    bad_config,               // a configuration value out of range
 
     // HTTP and transport outcomes.
-    http_status,        // a status the protocol step does not accept
-    transport,          // refused, timed out, TLS failure, malformed, too large
+    http_status,  // a status the protocol step does not accept
+    transport,    // refused, timed out, TLS failure, malformed, too large
 
     // KMS replies, classed as the AWS SDKs class them.
     kms_throttling,

@@ -32,8 +32,8 @@ struct ErrorReport {
 };
 
 struct KmsReport {
-    int calls = 0;        // GenerateRandom requests sent, retries included
-    std::size_t bytes = 0;  // bytes added from accepted replies
+    int calls = 0;                         // GenerateRandom requests sent, retries included
+    std::size_t bytes = 0;                 // bytes added from accepted replies
     std::vector<std::string> request_ids;  // x-amzn-RequestId of each reply
 };
 
@@ -41,8 +41,8 @@ struct Report {
     Outcome outcome = Outcome::failed;
     std::vector<SourceReport> sources;
     KmsReport kms;
-    int requests = 0;  // HTTP requests emitted
-    int retries = 0;   // of which retries
+    int requests = 0;      // HTTP requests emitted
+    int retries = 0;       // of which retries
     bool imds_v1 = false;  // IMDSv1 fallback was used
     std::string region;    // the region used for KMS, if known
     std::vector<ErrorReport> errors;

@@ -13,7 +13,7 @@ namespace ec2seed {
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
+  public:
     static_assert(!std::is_same_v<T, Error>, "Result<Error> is ambiguous");
 
     Result(T value) : m_state(std::in_place_index<0>, std::move(value)) {}
@@ -50,13 +50,15 @@ public:
         return std::get<1>(std::move(m_state));
     }
 
-private:
+  private:
     std::variant<T, Error> m_state;
 };
 
 // Result of an operation that yields nothing but may fail.
 using Status = Result<std::monostate>;
 
-inline Status ok() { return Status(std::monostate{}); }
+inline Status ok() {
+    return Status(std::monostate{});
+}
 
 }  // namespace ec2seed

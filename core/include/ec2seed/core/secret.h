@@ -17,7 +17,7 @@ using Bytes = std::vector<std::uint8_t>;
 using SecureBytes = Botan::secure_vector<std::uint8_t>;
 
 class Secret final {
-public:
+  public:
     Secret() = default;
     explicit Secret(std::string_view value) : m_value(value.begin(), value.end()) {}
     explicit Secret(SecureBytes value) : m_value(std::move(value)) {}
@@ -32,7 +32,7 @@ public:
 
     friend bool operator==(const Secret& a, const Secret& b) { return a.m_value == b.m_value; }
 
-private:
+  private:
     SecureBytes m_value;
 };
 

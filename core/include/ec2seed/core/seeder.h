@@ -74,7 +74,7 @@ struct Event {
 };
 
 class Seeder final {
-public:
+  public:
     explicit Seeder(SeederConfig config);
     ~Seeder();
     Seeder(Seeder&&) noexcept;
@@ -116,7 +116,7 @@ public:
     // The report; final once finished().
     const Report& report() const;
 
-private:
+  private:
     struct State;
     std::unique_ptr<State> m_state;
 };

@@ -8,7 +8,7 @@
 namespace ec2seed::transport {
 
 class MonotonicClock {
-public:
+  public:
     MonotonicClock() : m_origin(std::chrono::steady_clock::now()) {}
 
     // Milliseconds since this clock was made.
@@ -26,7 +26,7 @@ public:
     // The steady_clock instant for a MonoTime (for poll timeouts).
     std::chrono::steady_clock::time_point at(MonoTime t) const { return m_origin + t; }
 
-private:
+  private:
     std::chrono::steady_clock::time_point m_origin;
 };
 

@@ -38,7 +38,7 @@ struct Completion {
 };
 
 class Transport {
-public:
+  public:
     virtual ~Transport() = default;
 
     // Starts sending request. Its deadline and max_response_bytes bind the transport.
