@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libbotan-2-dev node-llhttp libboost-json1.81-dev libboost1.81-dev libcurl4-openssl-dev
   # tests and fuzzers
-  libgtest-dev libgmock-dev librapidcheck-dev clang-14 libclang-rt-14-dev
+  libgtest-dev libgmock-dev librapidcheck-dev clang-14 libclang-rt-14-dev clang-format-14
   # the emulator and the botocore comparison (Debian's python3, not another one)
   python3 python3-botocore openssl
   # systemd-analyze verify for the unit
