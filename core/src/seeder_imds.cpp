@@ -365,6 +365,9 @@ void SeedingRun::accept_imds_item(Fetch fetch, std::string_view body, Now now) {
             error = take(imds::parse_role_listing(body), [this](auto role) { m_role = role; });
             break;
         case Fetch::credentials:
+            // Expiration is checked for form, not judged against the local clock: at
+            // boot that clock may be off, and KMS's clock-skew answer corrects for it,
+            // where a local verdict would refuse good credentials.
             error = take(imds::parse_role_credentials(body),
                          [this](const auto& role) { m_credentials = role.credentials; });
             break;

@@ -1,7 +1,7 @@
 // The run's machinery shared by every phase: time and the overall deadline, phase
 // changes, sending requests and additions, retries, events and the report.
 #include <algorithm>
-#include <cassert>
+#include <cstdlib>
 #include <utility>
 
 #include "seeder_run.h"
@@ -234,8 +234,12 @@ bool SeedingRun::deadline_passed(Now now) {
 }
 
 void SeedingRun::enter(Phase to, std::string_view why) {
-    // Every step must be one of phase_rules (seeder_phases.cpp).
-    assert(transition_allowed(m_phase, to));
+    // Every step must be one of phase_rules (seeder_phases.cpp). Any other is a bug in
+    // the seeder: stop rather than run on in a state nobody reviewed (release builds
+    // and fuzzers included, where assert() is compiled out).
+    if (!transition_allowed(m_phase, to)) {
+        std::abort();
+    }
     event(EventLevel::debug, "phase " + std::string(to_string(m_phase)) + " -> " +
                                  std::string(to_string(to)) + ": " + std::string(why));
     m_phase = to;
