@@ -13,24 +13,12 @@
 
 #include "ec2seed/transport/entropy_sink.h"
 
+#include "temp_dir.h"
+
 namespace ec2seed::transport {
 namespace {
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "ec2seed-app-XXXXXX");
-        m_path = ::mkdtemp(pattern.data());
-    }
-    ~TempDir() { std::filesystem::remove_all(m_path); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    std::string file(const std::string& name) const { return (m_path / name).string(); }
-
-  private:
-    std::filesystem::path m_path;
-};
+using ec2seed::testing::TempDir;
 
 std::vector<std::string> read_lines(const std::string& path) {
     std::ifstream in(path);

@@ -24,6 +24,8 @@
 
 #include "ec2seed/app/run.h"
 
+#include "temp_dir.h"
+
 namespace ec2seed::app {
 namespace {
 
@@ -120,20 +122,7 @@ class FakeTransport final : public transport::Transport {
     std::vector<transport::Completion> m_ready;
 };
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = std::filesystem::temp_directory_path() / "ec2seed-run-XXXXXX";
-        m_path = ::mkdtemp(pattern.data());
-    }
-    ~TempDir() { std::filesystem::remove_all(m_path); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (m_path / name).string(); }
-
-  private:
-    std::filesystem::path m_path;
-};
+using ec2seed::testing::TempDir;
 
 struct Run {
     int status = -1;
