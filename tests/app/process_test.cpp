@@ -144,8 +144,12 @@ TEST(Process, HelpAndVersion) {
 TEST(Process, UsageErrorsExitTwoNamingTheFlag) {
     const Sandbox sandbox;
 
-    const auto bad_flag = sandbox.run({"--kms-bytes", "0"});
-    const auto bad_env = sandbox.run({}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv5"});
+    // Should a regression accept these, the runs still add nothing to this machine's
+    // pool, and the first sends nothing beyond loopback.
+    const auto bad_flag = sandbox.run(
+        {"--kms-bytes", "0", "--sink", "dry-run", "--imds-endpoint", "http://127.0.0.1:9"});
+    const auto bad_env =
+        sandbox.run({"--sink", "dry-run"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv5"});
     const auto bad_sink = sandbox.run({"--sink", "file:" + sandbox.path("none/x.jsonl")});
 
     EXPECT_EQ(bad_flag.status, 2);
